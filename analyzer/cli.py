@@ -1,0 +1,131 @@
+"""The ``meshlens`` command line.
+
+Heavy modules are imported inside the commands so that ``meshlens --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from analyzer import __version__
+from analyzer.errors import MeshlensError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RESOURCE_TYPES = ("listener", "route", "cluster", "endpoint", "secret")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"meshlens: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _guarded(func: F) -> F:
+    """Turn meshlens errors (and any surprise) into one line on stderr and exit status 2."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MeshlensError as exc:
+            _fail(exc.one_line())
+        except MemoryError:
+            _fail("out of memory while reading the input")
+        except (KeyboardInterrupt, BrokenPipeError):
+            sys.exit(130 if sys.exc_info()[0] is KeyboardInterrupt else 0)
+        except Exception as exc:
+            if os.environ.get("MESHLENS_DEBUG"):
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} (set MESHLENS_DEBUG=1 for details)")
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="meshlens")
+def main() -> None:
+    """Explain what Istio did to Envoy, offline.
+
+    meshlens reads a proxy's config capture (Envoy admin /config_dump, or istioctl proxy-config
+    output in JSON or YAML, optionally gzipped) and the Istio YAML meant to produce it.
+    """
+
+
+@main.command()
+@click.argument("dumps", nargs=-1, required=True, metavar="DUMP...")
+@click.option(
+    "-r",
+    "--resource",
+    "resources",
+    multiple=True,
+    type=click.Choice([*RESOURCE_TYPES, "all"]),
+    help="Tables to show (repeatable). Default: all.",
+)
+@click.option("--type", "listener_type", help="Listener type filter: HTTP, TCP, HTTP+TCP, ...")
+@click.option("--port", type=int, help="Port filter (listeners, clusters, endpoints).")
+@click.option("--fqdn", help="Cluster service FQDN filter.")
+@click.option("--subset", help="Cluster subset filter.")
+@click.option("--direction", help="Cluster direction filter (inbound, outbound).")
+@click.option("--name", help="Route config name filter.")
+@click.option("--address", help="Listener or endpoint address filter.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "json", "yaml"]),
+    default="table",
+    show_default=True,
+)
+@_guarded
+def inventory(
+    dumps: tuple[str, ...],
+    resources: tuple[str, ...],
+    listener_type: str | None,
+    port: int | None,
+    fqdn: str | None,
+    subset: str | None,
+    direction: str | None,
+    name: str | None,
+    address: str | None,
+    output: str,
+) -> None:
+    """List listeners, routes, clusters, endpoints and secrets like istioctl proxy-config.
+
+    Several captures of one proxy (e.g. `pc listener` and `pc cluster` output) merge into one.
+    """
+    from analyzer.load.envoy import load_proxies
+    from analyzer.report.inventory import InventoryFilter, render_inventory
+
+    chosen = RESOURCE_TYPES if not resources or "all" in resources else resources
+    ordered = tuple(r for r in RESOURCE_TYPES if r in chosen)
+    proxies = load_proxies(dumps)
+    flt = InventoryFilter(
+        port=port,
+        fqdn=fqdn,
+        subset=subset,
+        direction=direction,
+        type=listener_type,
+        name=name,
+        address=address,
+    )
+    for proxy in proxies:
+        for skipped in proxy.skipped:
+            click.echo(
+                f"meshlens: note: {skipped.file}: skipped {skipped.what}: {skipped.reason}",
+                err=True,
+            )
+    text = render_inventory(proxies, ordered, flt, output)
+    _write_stdout(text)
+
+
+def _write_stdout(text: str) -> None:
+    out = sys.stdout
+    out.write(text)
+    if text and not text.endswith("\n"):
+        out.write("\n")
+    out.flush()
