@@ -97,6 +97,8 @@ def _convert(value: Any, is_struct: bool) -> Any:
             and type_url.endswith(("protobuf.Struct", "TypedStruct"))
         ):
             out[name] = child
+        elif name == "match" and ("transport_socket" in value or "transportSocket" in value):
+            out[name] = child  # TransportSocketMatch.match is a Struct ({"tlsMode": "istio"})
         elif name in ("config", "labels"):
             # v2 filters carry a Struct ``config``; labels are a string map.
             out[name] = child

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import gzip
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ MAX_EXPANDED_NODES = 50_000_000
 
 _YAML_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _GZIP_MAGIC = b"\x1f\x8b"
+_LEADING_SPACE = re.compile(rb"\s*")
 
 
 @contextmanager
@@ -71,7 +73,7 @@ def read_bytes(path: str) -> tuple[bytes, int]:
     skipped_lines = 0
     if data.startswith(b"HTTP/"):
         data, skipped_lines = _strip_http_head(data)
-    if not data.strip():
+    if first_byte(data) == b"":
         raise InputError(path, "file is empty")
     return data, skipped_lines
 
@@ -115,9 +117,16 @@ def _strip_http_head(data: bytes) -> tuple[bytes, int]:
     return b"", lines
 
 
+def first_byte(data: bytes) -> bytes:
+    """The first non-whitespace byte, found without copying a multi-hundred-megabyte buffer."""
+    match = _LEADING_SPACE.match(data)
+    end = match.end() if match else 0
+    return data[end : end + 1]
+
+
 def looks_like_json(data: bytes) -> bool:
     """True when the first meaningful byte opens a JSON object or array."""
-    return data.lstrip()[:1] in (b"{", b"[")
+    return first_byte(data) in (b"{", b"[")
 
 
 def parse_document(path: str, data: bytes, line_offset: int = 0) -> list[Any]:
@@ -135,13 +144,15 @@ def parse_document(path: str, data: bytes, line_offset: int = 0) -> list[Any]:
 
 def _is_yaml_flow_candidate(data: bytes) -> bool:
     # `{a: 1}` is YAML but not JSON; JSON that merely breaks off is not worth a YAML retry.
-    head = data.lstrip()[:2]
+    match = _LEADING_SPACE.match(data)
+    start = match.end() if match else 0
+    head = data[start : start + 2]
     return head[:1] == b"{" and head[1:2] not in (b'"', b"\n", b"\r", b" ", b"}")
 
 
 def _json_reason(exc: orjson.JSONDecodeError, data: bytes) -> str:
     msg = exc.msg
-    if exc.pos >= len(data.rstrip()) - 1 or "EOF" in msg or "end of" in msg.lower():
+    if exc.pos >= len(data) - 2 or "EOF" in msg or "end of" in msg.lower():
         return f"truncated JSON ({msg})"
     if "recursion" in msg.lower():
         return "JSON nested too deeply"

@@ -126,8 +126,11 @@ def _semantic(proxy: Proxy) -> dict[str, Any]:
             orjson.dumps(x.raw, option=orjson.OPT_SORT_KEYS) for x in proxy.listeners
         ),
         "route_configs": sorted(
-            (r.name, r.virtual_hosts, orjson.dumps(r.raw, option=orjson.OPT_SORT_KEYS))
-            for r in proxy.route_configs
+            (
+                (r.name, r.virtual_hosts, orjson.dumps(r.raw, option=orjson.OPT_SORT_KEYS))
+                for r in proxy.route_configs
+            ),
+            key=lambda item: (item[0], item[2]),
         ),
         "clusters": sorted(
             (
