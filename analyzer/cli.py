@@ -129,3 +129,108 @@ def _write_stdout(text: str) -> None:
     if text and not text.endswith("\n"):
         out.write("\n")
     out.flush()
+
+
+@main.command()
+@click.argument("args", nargs=-1, required=True, metavar="DUMP... [RESOURCE_ID]")
+@click.option(
+    "-c",
+    "--config",
+    "configs",
+    multiple=True,
+    metavar="PATH",
+    help="Istio/Kubernetes YAML file or directory (repeatable).",
+)
+@click.option(
+    "-n",
+    "--namespace",
+    default="",
+    metavar="NS",
+    help="Namespace for YAML objects that name none (as with kubectl apply -n NS).",
+)
+@click.option("--istio", "istio_ref", metavar="KIND/NS/NAME", help="Explain one Istio object.")
+@click.option(
+    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_guarded
+def explain(
+    args: tuple[str, ...],
+    configs: tuple[str, ...],
+    namespace: str,
+    istio_ref: str | None,
+    output: str,
+) -> None:
+    """Explain one Envoy resource (its chain up and down) or one Istio object.
+
+    RESOURCE_ID is e.g. route/http.8080/simple.baihl.io:80/0 or
+    'cluster/outbound|80||x.ns.svc.cluster.local' (quote ids holding | characters).
+    With --istio, list what that object produced, rule by rule.
+    """
+    import orjson
+
+    from analyzer.attribution.engine import attribute
+    from analyzer.errors import UsageError
+    from analyzer.load.envoy import load_proxies
+    from analyzer.report.explain import explain_object, explain_resource
+    from analyzer.report.explain_text import render_object_text, render_resource_text
+
+    dumps, resource_id = _split_explain_args(args, istio_ref is not None)
+    proxies = load_proxies(dumps)
+    config = _load_config(configs, namespace)
+    chunks = []
+    for proxy in proxies:
+        attribution = attribute(proxy, config)
+        if istio_ref is not None:
+            obj = _find_object(config, istio_ref)
+            data = explain_object(attribution, obj)
+            text = render_object_text(data)
+        else:
+            assert resource_id is not None
+            data = explain_resource(attribution, resource_id)
+            text = render_resource_text(data)
+        data = {"proxy": proxy.name, **data}
+        if output == "json":
+            chunks.append(
+                orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()
+            )
+        else:
+            header = f"# proxy {proxy.name} ({proxy.kind})\n" if len(proxies) > 1 else ""
+            chunks.append(header + text)
+    if not chunks:
+        raise UsageError("nothing to explain")
+    _write_stdout("\n".join(chunks))
+
+
+def _split_explain_args(
+    args: tuple[str, ...], object_mode: bool
+) -> tuple[tuple[str, ...], str | None]:
+    from analyzer.errors import UsageError
+
+    if object_mode:
+        return args, None
+    if len(args) < 2:
+        raise UsageError("give DUMP... and a RESOURCE_ID (e.g. listener/0.0.0.0_8080), or --istio")
+    return args[:-1], args[-1]
+
+
+def _load_config(configs: tuple[str, ...], namespace: str) -> Any:
+    if not configs:
+        return None
+    from analyzer.load.istio import load_istio
+    from analyzer.load.namespaces import with_default_namespace
+
+    return with_default_namespace(load_istio(list(configs)), namespace)
+
+
+def _find_object(config: Any, ref: str) -> Any:
+    from analyzer.errors import UsageError
+
+    parts = ref.split("/")
+    if len(parts) != 3:
+        raise UsageError(f"--istio wants Kind/namespace/name, got {ref!r}")
+    if config is None:
+        raise UsageError("--istio needs the Istio YAML (-c)")
+    obj = config.get(*parts)
+    if obj is None:
+        raise UsageError(f"{ref} is not in the given YAML")
+    return obj

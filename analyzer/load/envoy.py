@@ -326,6 +326,7 @@ def _set_identity(proxy: Proxy, node: dict[str, Any]) -> None:
     labels = metadata.get("LABELS")
     if isinstance(labels, dict):
         proxy.labels = {str(k): str(v) for k, v in labels.items()}
+        proxy.labels_known = True
     else:  # Istio <= 1.2 flattened pod labels into the node metadata itself
         proxy.labels = {
             str(k): v for k, v in metadata.items() if isinstance(v, str) and not k.isupper()

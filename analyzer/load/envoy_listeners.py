@@ -28,14 +28,16 @@ def build_listener(
     name = str(raw.get("name") or fallback_name)
     address, port = _address(raw.get("address"))
     inline: list[RouteConfig] = []
+    # Inline route configs record where they live; unnamed listeners go by <address>_<port>.
+    owner = name or f"{address}_{port if port is not None else 0}"
     chains = tuple(
-        _filter_chain(name, index, chain, state, inline)
+        _filter_chain(name, index, chain, state, inline, owner)
         for index, chain in enumerate(raw.get("filter_chains") or ())
         if isinstance(chain, dict)
     )
     default_raw = raw.get("default_filter_chain")
     default_chain = (
-        _filter_chain(name, -1, default_raw, state, inline)
+        _filter_chain(name, -1, default_raw, state, inline, owner)
         if isinstance(default_raw, dict)
         else None
     )
@@ -82,7 +84,12 @@ def _address(raw: Any) -> tuple[str, int | None]:
 
 
 def _filter_chain(
-    listener: str, index: int, raw: JsonDict, state: ResourceState, inline: list[RouteConfig]
+    listener: str,
+    index: int,
+    raw: JsonDict,
+    state: ResourceState,
+    inline: list[RouteConfig],
+    owner: str,
 ) -> FilterChain:
     name = str(raw.get("name", ""))
     match = _chain_match(raw.get("filter_chain_match"))
@@ -105,7 +112,7 @@ def _filter_chain(
                 rds_name = str(rds.get("route_config_name", ""))
             route_config = config.get("route_config")
             if isinstance(route_config, dict):
-                chain_ref = f"{listener}/{name or ('default' if index < 0 else index)}"
+                chain_ref = f"{owner}/{name or ('default' if index < 0 else index)}"
                 built = build_route_config(route_config, state, inline_in=chain_ref)
                 inline.append(built)
                 inline_name = built.name

@@ -317,6 +317,8 @@ class Proxy:
     namespace: str = ""
     ip: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    labels_known: bool = False
+    """True when labels came from node.metadata.LABELS; older proxies only flattened some in."""
     istio_version: str = ""
     envoy_version: str = ""
     inputs: list[str] = field(default_factory=list)

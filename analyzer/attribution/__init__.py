@@ -1,0 +1,1 @@
+"""Attribute every Envoy resource to the Istio object(s) that produced it."""

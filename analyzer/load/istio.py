@@ -1,0 +1,444 @@
+"""Load the Istio YAML a mesh was configured with: files, directories, Helm output, ``kind: List``.
+
+``load_istio(paths)`` reads every file (directories recursively), keeps the kinds meshlens needs
+as ``IstioObject``s with the line of every field, lists other documents as ``SkippedInput`` and
+checks Istio resources and Services against hand-written schemas (``SchemaProblem``). Input that
+cannot be read as Kubernetes YAML at all raises one ``InputError`` naming the file, and the line
+when known.
+
+Lenience differs on purpose between a file the user named and one found in a directory: a named
+file must hold at least one Kubernetes object; in a directory, empty files and documents that are
+not Kubernetes objects (say an Envoy dump next to the YAML) are listed as skipped, and only a
+directory with no usable object at all is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from analyzer.errors import InputError
+from analyzer.load.istio_validate import validate
+from analyzer.load.istio_yaml import Document, Scope, iter_documents
+from analyzer.model.istio import (
+    CORE,
+    GATEWAY_API,
+    ISTIO_NETWORKING,
+    ISTIO_SECURITY,
+    WORKLOAD_KINDS,
+    IstioConfig,
+    IstioObject,
+    IstioRef,
+    Origin,
+    SchemaProblem,
+    SkippedInput,
+)
+
+DEFAULT_MAX_FILE_BYTES: Final = 512 * 1024 * 1024
+"""Largest input file read by default; a 10,000-service mesh renders to about 60 MB."""
+
+YAML_SUFFIXES: Final = (".yaml", ".yml", ".json")
+"""Files picked up when walking a directory (JSON is YAML)."""
+
+_ISTIO_VERSIONS: Final = frozenset({"v1alpha3", "v1beta1", "v1"})
+_ANY_VERSION: Final[frozenset[str]] = frozenset()
+
+# (group, kind) -> served versions (empty: any). Everything else is skipped.
+_KINDS: Final[dict[tuple[str, str], frozenset[str]]] = {
+    **{
+        (ISTIO_NETWORKING, kind): _ISTIO_VERSIONS
+        for kind in (
+            "Gateway",
+            "VirtualService",
+            "DestinationRule",
+            "ServiceEntry",
+            "Sidecar",
+            "WorkloadEntry",
+        )
+    },
+    (ISTIO_NETWORKING, "EnvoyFilter"): frozenset({"v1alpha3"}),
+    (ISTIO_SECURITY, "PeerAuthentication"): frozenset({"v1beta1", "v1"}),
+    **{
+        (GATEWAY_API, kind): _ANY_VERSION
+        for kind in ("Gateway", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute")
+    },
+    (CORE, "Service"): frozenset({"v1"}),
+    (CORE, "Namespace"): frozenset({"v1"}),
+    (CORE, "Pod"): frozenset({"v1"}),
+    **{(group, kind): _ANY_VERSION for group in ("apps", "extensions") for kind in WORKLOAD_KINDS},
+    ("batch", "Job"): _ANY_VERSION,
+}
+
+_CLUSTER_SCOPED: Final = frozenset({"Namespace"})
+
+# An Envoy admin /config_dump starts like this; spotting it early spares parsing megabytes of JSON.
+_ENVOY_DUMP_START: Final = re.compile(r'\A\ufeff?\s*\{\s*"configs"\s*:')
+_ENVOY_DUMP: Final = "looks like an Envoy config dump, not Istio YAML"
+_ENVOY_KEYS: Final = frozenset(
+    {
+        "@type",
+        "configs",
+        "filter_chains",
+        "filterChains",
+        "virtual_hosts",
+        "virtualHosts",
+        "lb_policy",
+        "lbPolicy",
+        "cluster_name",
+        "clusterName",
+        "dynamic_active_clusters",
+        "dynamic_listeners",
+    }
+)
+
+
+def load_istio(
+    paths: Sequence[str | os.PathLike[str]], *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> IstioConfig:
+    """Load Istio and Kubernetes objects from files and directories (walked recursively).
+
+    Raises InputError for a missing path, a directory without usable objects, a file that is
+    empty, not YAML, not Kubernetes objects, too large, too deeply nested or an alias bomb.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    loader = _Loader(max_file_bytes)
+    for given in [os.fspath(p) for p in paths]:
+        if os.path.isdir(given):
+            loader.load_directory(given)
+        elif os.path.exists(given):
+            loader.load_file(given, named=True)
+        else:
+            raise InputError(given, "no such file or directory")
+    return IstioConfig(
+        objects=tuple(loader.objects),
+        skipped=tuple(loader.skipped),
+        problems=tuple(loader.problems),
+        files=tuple(loader.files),
+    )
+
+
+def walk_yaml_files(directory: str) -> list[str]:
+    """Return the YAML/JSON files under ``directory``: recursive, sorted, hidden entries skipped."""
+    found: list[str] = []
+    for top, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(
+            os.path.join(top, name)
+            for name in sorted(files)
+            if not name.startswith(".") and name.lower().endswith(YAML_SUFFIXES)
+        )
+    return found
+
+
+@dataclass
+class _Loader:
+    """Accumulates what the files yield, in load order."""
+
+    max_file_bytes: int
+    objects: list[IstioObject] = field(default_factory=list)
+    skipped: list[SkippedInput] = field(default_factory=list)
+    problems: list[SchemaProblem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def load_directory(self, directory: str) -> None:
+        files = walk_yaml_files(directory)
+        if not files:
+            raise InputError(directory, "directory holds no *.yaml, *.yml or *.json files")
+        before, skipped_before = len(self.objects), len(self.skipped)
+        for path in files:
+            self.load_file(path, named=False)
+        if len(self.objects) == before:
+            skipped = self.skipped[skipped_before:]
+            kinds = sorted({s.kind or "non-Kubernetes" for s in skipped})
+            detail = f"; skipped {len(skipped)} documents ({', '.join(kinds)})" if skipped else ""
+            raise InputError(
+                directory,
+                f"no usable Kubernetes objects in {len(files)} YAML/JSON files{detail}",
+            )
+
+    def load_file(self, path: str, *, named: bool) -> None:
+        try:
+            self._load_file(path, named)
+        except MemoryError:
+            raise InputError(path, "not enough memory to load this file") from None
+        except RecursionError:
+            raise InputError(path, "nested too deeply to load") from None
+
+    def _load_file(self, path: str, named: bool) -> None:
+        text = _read_text(path, self.max_file_bytes)
+        self.files.append(path)
+        if not text.strip():
+            self._reject_whole_file(path, "file is empty", named)
+            return
+        if _ENVOY_DUMP_START.match(text):
+            self._reject_whole_file(path, _ENVOY_DUMP, named)
+            return
+        documents = 0
+        loaded = False
+        strays: list[SkippedInput] = []
+        for doc in iter_documents(text, path):
+            documents += 1
+            if doc.value is None:  # Helm leaves empty documents behind disabled templates
+                continue
+            reason = _not_kubernetes(doc.value)
+            if reason is None:
+                loaded = True
+                self._load_document(doc, path)
+            else:
+                strays.append(SkippedInput(Origin(path, doc.line), "", "", reason))
+        if loaded:
+            self.skipped.extend(strays)
+            return
+        if not strays:
+            why = "file holds only empty documents" if documents else "file holds only comments"
+            self._reject_whole_file(path, why, named)
+        elif named:
+            raise InputError(path, strays[0].reason, strays[0].origin.line)
+        else:
+            self.skipped.extend(strays)
+
+    def _reject_whole_file(self, path: str, reason: str, named: bool) -> None:
+        """Handle a file without Kubernetes objects: fatal when named, else listed as skipped."""
+        if named:
+            raise InputError(path, reason)
+        self.skipped.append(SkippedInput(Origin(path, 1), "", "", reason))
+
+    def _load_document(self, doc: Document, path: str) -> None:
+        root: dict[str, Any] = doc.value
+        kind = root["kind"]
+        items = root.get("items")
+        if kind.endswith("List") and isinstance(items, list):
+            # kubectl's `kind: List`, or an API list such as VirtualServiceList whose items may
+            # leave out apiVersion and kind.
+            item_scopes = {id(s.value): s for s in doc.scopes[1:]}
+            item_kind = kind[: -len("List")] if kind != "List" else ""
+            for index, item in enumerate(items):
+                scope = item_scopes.get(id(item))
+                if scope is None:
+                    line = doc.scopes[0].paths.get(f"items[{index}]", doc.line)
+                    reason = "list item is not a mapping"
+                    self.skipped.append(SkippedInput(Origin(path, line), "", "", reason))
+                    continue
+                if item_kind:
+                    item.setdefault("apiVersion", root["apiVersion"])
+                    item.setdefault("kind", item_kind)
+                self._load_object(scope, path)
+        else:
+            self._load_object(doc.scopes[0], path)
+
+    def _load_object(self, scope: Scope, path: str) -> None:
+        value = scope.value
+        origin = Origin(path, scope.line)
+        api_version, kind = value.get("apiVersion"), value.get("kind")
+        metadata = value.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        if not isinstance(api_version, str) or not isinstance(kind, str):
+            reason = "not a Kubernetes object: no apiVersion or kind"
+            self.skipped.append(SkippedInput(origin, "", _text(name), reason))
+            return
+        group, _, version = api_version.rpartition("/")
+        versions = _KINDS.get((group, kind))
+        if versions is None:
+            self.skipped.append(
+                SkippedInput(origin, kind, _text(name), "kind not used by meshlens")
+            )
+            return
+        if versions and version not in versions:
+            served = ", ".join(sorted(versions))
+            reason = f"{api_version} is not a served version of {kind} (expected {served})"
+            self.skipped.append(SkippedInput(origin, kind, _text(name), reason))
+            return
+        obj = _build_object(scope, path, group, version, kind, self.problems)
+        if obj is None:
+            return
+        self.objects.append(obj)
+        for dup_path, line, first in scope.duplicate_keys:
+            message = f"key given twice (first at line {first}); the later value is used"
+            self.problems.append(SchemaProblem(Origin(path, line), obj.ref, dup_path, message))
+        if group != GATEWAY_API and kind not in WORKLOAD_KINDS:
+            self.problems.extend(validate(obj))
+
+
+def _build_object(
+    scope: Scope, path: str, group: str, version: str, kind: str, problems: list[SchemaProblem]
+) -> IstioObject | None:
+    """Make the IstioObject of one document; None (with a problem) when it has no usable name."""
+    value = scope.value
+    paths = scope.paths
+    value.pop("status", None)
+    metadata = value.get("metadata")
+    if metadata is None:
+        metadata = {}
+    cluster_scoped = kind in _CLUSTER_SCOPED
+    raw_ns = metadata.get("namespace") if isinstance(metadata, dict) else None
+    namespace_given = isinstance(raw_ns, str) and bool(raw_ns) and not cluster_scoped
+    namespace = _text(raw_ns) if namespace_given else "" if cluster_scoped else "default"
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+
+    def problem(field_path: str, message: str) -> None:
+        line = paths.get(field_path) or paths.get(field_path.rpartition(".")[0]) or scope.line
+        ref = IstioRef(kind, namespace, _text(name))
+        problems.append(SchemaProblem(Origin(path, line), ref, field_path, message))
+
+    if not isinstance(metadata, dict):
+        problem("metadata", "wrong type: expected a mapping")
+        return None
+    metadata.pop("managedFields", None)
+    if not isinstance(name, str) or not name:
+        problem("metadata.name", "missing required field 'name'; object not loaded")
+        return None
+    if raw_ns is not None and not isinstance(raw_ns, str):
+        problem("metadata.namespace", "wrong type: expected a string")
+    labels = _string_map(metadata.get("labels"), "metadata.labels", problem)
+    annotations = _string_map(metadata.get("annotations"), "metadata.annotations", problem)
+    created = metadata.get("creationTimestamp")
+    spec = value.get("spec")
+    if spec is None:
+        spec = {}
+    elif not isinstance(spec, dict):
+        problem("spec", "wrong type: expected a mapping")
+        spec = {}
+    if kind in WORKLOAD_KINDS:
+        spec, paths = _pod_labels(kind, value, paths, problem)
+    return IstioObject(
+        kind=kind,
+        api_version=value["apiVersion"],
+        group=group,
+        version=version,
+        namespace=namespace,
+        namespace_given=namespace_given,
+        name=name,
+        labels=labels,
+        annotations=annotations,
+        spec=spec,
+        origin=Origin(path, scope.line),
+        creation_timestamp=None if created is None else str(created),
+        paths=paths,
+    )
+
+
+_Report = Callable[[str, str], None]
+"""Records a schema problem: (path, message)."""
+
+
+def _pod_labels(
+    kind: str, value: dict[str, Any], paths: dict[str, int], problem: _Report
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Reduce a workload to the labels its pods carry: ``({"labels": ...}, remapped paths)``."""
+    source = "metadata.labels" if kind == "Pod" else "spec.template.metadata.labels"
+    labels: Any = value
+    for part in source.split("."):
+        labels = labels.get(part) if isinstance(labels, dict) else None
+    pod_labels = _string_map(labels, source, problem)
+    kept = {p: line for p, line in paths.items() if p.startswith("metadata")}
+    for p, line in paths.items():
+        if p == source or p.startswith(source + "."):
+            kept["spec.labels" + p[len(source) :]] = line
+    return {"labels": dict(pod_labels)}, kept
+
+
+def _string_map(value: Any, where: str, problem: _Report) -> dict[str, str]:
+    """Return labels or annotations as str -> str, reporting values that are not strings."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problem(where, "wrong type: expected a mapping of strings")
+        return {}
+    result: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(item, str):
+            problem(f"{where}.{key}", f"wrong type: expected a string, got {_type_name(item)}")
+            item = _as_label_text(item)
+        result[key] = item
+    return result
+
+
+def _as_label_text(value: Any) -> str:
+    """Return a non-string label value as Kubernetes' YAML-to-JSON step would spell it."""
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _not_kubernetes(value: Any) -> str | None:
+    """Return why a document is not a Kubernetes object, or None when it is one."""
+    if isinstance(value, dict):
+        if isinstance(value.get("apiVersion"), str) and isinstance(value.get("kind"), str):
+            return None
+        if isinstance(value.get("configs"), list):
+            return _ENVOY_DUMP
+        if _ENVOY_KEYS.intersection(value):
+            return "looks like Envoy configuration (istioctl proxy-config output?), not Istio YAML"
+        return "not a Kubernetes object: no apiVersion and kind"
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict) and _ENVOY_KEYS.intersection(value[0]):
+            return "looks like Envoy configuration (istioctl proxy-config output?), not Istio YAML"
+    return f"not a Kubernetes object: the document is {_type_name(value)}"
+
+
+def _read_text(path: str, max_bytes: int) -> str:
+    """Read a file as text, refusing oversized, binary and non-UTF-8/16/32 files."""
+    try:
+        if not os.path.isfile(path):
+            raise InputError(path, "not a regular file")
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise InputError(
+                path, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit for YAML input"
+            )
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise InputError(path, f"file is over the {max_bytes:,}-byte limit for YAML input")
+    return _decode(path, data)
+
+
+_BOMS: Final = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+)
+
+
+def _decode(path: str, data: bytes) -> str:
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+    if encoding == "utf-8" and b"\x00" in data[:8192]:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise InputError(path, "binary data (NUL bytes), not YAML", line)
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        raise InputError(
+            path, f"not {encoding.upper()} text: invalid byte 0x{bad} at offset {exc.start}", line
+        ) from None
+    except MemoryError:
+        raise InputError(path, "not enough memory to decode this file") from None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _type_name(value: Any) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+_TYPE_NAMES: Final = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+    dict: "a mapping",
+    list: "a list",
+}
