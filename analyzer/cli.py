@@ -121,6 +121,7 @@ def inventory(
             )
     text = render_inventory(proxies, ordered, flt, output)
     _write_stdout(text)
+    _exit_now(0)
 
 
 def _write_stdout(text: str) -> None:
@@ -129,6 +130,20 @@ def _write_stdout(text: str) -> None:
     if text and not text.endswith("\n"):
         out.write("\n")
     out.flush()
+
+
+def _exit_now(code: int) -> None:
+    """Leave without tearing down the loaded dump object by object.
+
+    Freeing millions of parsed objects costs a quarter of a second per 100 MB and serves no
+    purpose at exit. Only done when writing to the real stdout (never under a test runner,
+    which replaces sys.stdout).
+    """
+    if sys.stdout is sys.__stdout__:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 @main.command()

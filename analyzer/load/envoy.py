@@ -8,7 +8,6 @@ Several captures of one proxy (same ``node.id``, or no node at all) merge into o
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,12 +25,10 @@ def load_proxies(paths: Sequence[str]) -> list[Proxy]:
     """Read every capture and merge those of the same proxy. Raises InputError on bad input.
 
     The cyclic GC stays paused throughout: a dump is millions of acyclic dicts and lists, and
-    every generation-2 pass would walk all of them. Afterwards they are frozen out of its sight.
+    every collection would walk all of them. Afterwards they are frozen out of its sight.
     """
     with gc_paused():
-        proxies = _load_and_merge(paths)
-    gc.freeze()
-    return proxies
+        return _load_and_merge(paths)
 
 
 def _load_and_merge(paths: Sequence[str]) -> list[Proxy]:
