@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from analyzer.attribution.defaults import DEFAULT_ROUTE_NAMES, DEFAULT_VIRTUAL_HOSTS
 from analyzer.attribution.listeners import host_covers
-from analyzer.attribution.mesh import MeshIndex, parse_config_path
+from analyzer.attribution.mesh import MeshIndex, gateway_api_route, parse_config_path
 from analyzer.attribution.model import Source
 from analyzer.attribution.sources import (
     dedupe,
@@ -152,6 +152,9 @@ class RouteAttributor:
         if parsed is None:
             return {}
         virtual_service = self.mesh.config.get(*parsed)
+        route_name = gateway_api_route(parsed[2]) if parsed[0] == "VirtualService" else None
+        if virtual_service is None and route_name is not None:
+            return self._gateway_api_routes(parsed[1], route_name, routes)
         if virtual_service is None:
             note = "VirtualService named in route metadata; its YAML was not given"
             source = inferred(parsed[0], parsed[1], parsed[2], "metadata", note)
@@ -162,6 +165,24 @@ class RouteAttributor:
             slot = assigned.get(route.index)
             path = slot[0].rule_path if slot else None
             out[route.index] = [from_object(virtual_service, path, "metadata")]
+        return out
+
+    def _gateway_api_routes(
+        self, namespace: str, route_name: str, routes: list[Route]
+    ) -> dict[int, list[Source]]:
+        """Routes istiod built from a Gateway API HTTPRoute (through a generated VirtualService)."""
+        http_route = self.mesh.config.get("HTTPRoute", namespace, route_name)
+        out = {}
+        for route in routes:
+            # Route names are ``<namespace>.<httproute>.<rule index>`` unless the rule is named.
+            prefix = f"{namespace}.{route_name}."
+            index = route.name.removeprefix(prefix) if route.name.startswith(prefix) else ""
+            path = f"spec.rules[{index}]" if index.isdigit() else None
+            if http_route is not None:
+                out[route.index] = [from_object(http_route, path, "metadata")]
+            else:
+                note = "HTTPRoute behind a generated VirtualService; its YAML was not given"
+                out[route.index] = [inferred("HTTPRoute", namespace, route_name, "metadata", note)]
         return out
 
     def _unlabelled_routes(
