@@ -281,6 +281,40 @@ def map_command(
     _exit_now(0)
 
 
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "markdown"]),
+    default="table",
+    show_default=True,
+    help="markdown writes one page per check (and an index) into --docs-dir.",
+)
+@click.option(
+    "--docs-dir",
+    default="docs/checks",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where --format markdown writes its pages.",
+)
+@_guarded
+def checks(fmt: str, docs_dir: str) -> None:
+    """List the check catalogue, or write its documentation pages."""
+    from analyzer.checks.registry import ALL
+    from analyzer.report.check_docs import catalogue_index, catalogue_table, check_page
+
+    if fmt == "table":
+        _write_stdout(catalogue_table(ALL))
+        return
+    os.makedirs(docs_dir, exist_ok=True)
+    pages = {f"{check.CODE}.md": check_page(check) for check in ALL}
+    pages["README.md"] = catalogue_index(ALL)
+    for name, text in sorted(pages.items()):
+        with open(os.path.join(docs_dir, name), "w", encoding="utf-8") as handle:
+            handle.write(text)
+    click.echo(f"wrote {len(pages)} pages to {docs_dir}", err=True)
+
+
 def _split_explain_args(
     args: tuple[str, ...], object_mode: bool
 ) -> tuple[tuple[str, ...], str | None]:

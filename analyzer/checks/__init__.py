@@ -1,0 +1,1 @@
+"""The check catalogue: each check is one module with a stable code (see ``registry.ALL``)."""

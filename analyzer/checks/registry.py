@@ -1,0 +1,34 @@
+"""Every check, listed by hand and sorted by code. Codes are public and never reused.
+
+Retired codes stay here as comments (``# ML0105 RETIRED``) so they are never handed out again.
+"""
+
+from __future__ import annotations
+
+from analyzer.checks.base import Check
+from analyzer.checks.inputs.ml0001_internal_error import InternalError
+from analyzer.checks.inputs.ml0002_input_skipped import InputSkipped
+from analyzer.checks.inputs.ml0003_istio_schema_error import IstioSchemaError
+from analyzer.checks.inputs.ml0004_duplicate_istio_object import DuplicateIstioObject
+from analyzer.checks.references.ml0401_route_to_missing_cluster import RouteToMissingCluster
+
+ALL: tuple[type[Check], ...] = (
+    InternalError,
+    InputSkipped,
+    IstioSchemaError,
+    DuplicateIstioObject,
+    RouteToMissingCluster,
+)
+
+
+def by_code() -> dict[str, type[Check]]:
+    """Checks keyed by code."""
+    return {check.CODE: check for check in ALL}
+
+
+def get(code_or_name: str) -> type[Check]:
+    """The check with this code (``ML0401``) or name (``route-to-missing-cluster``)."""
+    for check in ALL:
+        if code_or_name.upper() == check.CODE or code_or_name == check.NAME:
+            return check
+    raise KeyError(f"no such check: {code_or_name!r}")
