@@ -218,6 +218,159 @@ def explain(
     _write_stdout("\n".join(chunks))
 
 
+@main.command()
+@click.argument("dumps", nargs=-1, required=True, metavar="DUMP...")
+@click.option(
+    "-c",
+    "--config",
+    "configs",
+    multiple=True,
+    metavar="PATH",
+    help="Istio/Kubernetes YAML file or directory (repeatable). Without it, only what the dump "
+    "alone shows is checked (references, rejected config, shadowed routes).",
+)
+@click.option(
+    "-n",
+    "--namespace",
+    default="",
+    metavar="NS",
+    help="Namespace for YAML objects that name none (as with kubectl apply -n NS).",
+)
+@click.option(
+    "-f",
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["table", "json", "markdown", "html", "sarif", "junit"]),
+    help="Report format (repeatable, paired in order with -o). Default: table on a terminal, "
+    "else json.",
+)
+@click.option(
+    "-o", "--output", "outputs", multiple=True, metavar="FILE", help="Write the report here."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this severity.",
+)
+@click.option(
+    "--suppress",
+    multiple=True,
+    metavar="CODE[=OBJECT]",
+    help="Drop findings of a code (or name), optionally only for an object or resource; "
+    "wildcards allowed: ML0404=VirtualService/ns/*.",
+)
+@click.option(
+    "--severity",
+    "severities",
+    multiple=True,
+    metavar="CODE=LEVEL",
+    help="Change a check's severity: ML0403=error.",
+)
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Replace IPs, external hostnames, SNI/SAN and header values with stable placeholders.",
+)
+@_guarded
+def analyze(
+    dumps: tuple[str, ...],
+    configs: tuple[str, ...],
+    namespace: str,
+    formats: tuple[str, ...],
+    outputs: tuple[str, ...],
+    fail_on: str,
+    suppress: tuple[str, ...],
+    severities: tuple[str, ...],
+    redact: bool,
+) -> None:
+    """Analyse captures against the Istio YAML: attribution, failed translations, drift.
+
+    Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on bad input.
+    """
+    from analyzer.checks.model import Severity
+    from analyzer.checks.runner import Settings, parse_severities, parse_suppressions
+    from analyzer.pipeline import analyze as run_analysis
+    from analyzer.pipeline import report_data
+    from analyzer.report.formats import OutputFormat
+
+    pairs = _pair_formats(formats, outputs)
+    settings = Settings(
+        severities=parse_severities(severities), suppressions=parse_suppressions(suppress)
+    )
+    progress = _progress_printer()
+    analysis = run_analysis(dumps, configs, namespace, settings, progress)
+    data = report_data(analysis)
+    if redact:
+        from analyzer.redact import redact_report
+
+        data = redact_report(data)
+    progress("")
+    for fmt, target in pairs:
+        text = OutputFormat(fmt).renderer()(data)
+        if target is None:
+            _write_stdout(text)
+        else:
+            _write_file(target, text)
+    threshold = None if fail_on == "never" else Severity(fail_on)
+    failed = threshold is not None and any(
+        f.severity.at_least(threshold) for f in analysis.findings
+    )
+    _exit_now(1 if failed else 0)
+
+
+def _pair_formats(
+    formats: tuple[str, ...], outputs: tuple[str, ...]
+) -> list[tuple[str, str | None]]:
+    from analyzer.errors import UsageError
+
+    if not formats:
+        default = "table" if sys.stdout.isatty() else "json"
+        formats = (default,) * max(1, len(outputs))
+    if len(formats) > 1 and len(outputs) != len(formats):
+        raise UsageError(
+            f"{len(formats)} formats need {len(formats)} -o files (paired in order), "
+            f"got {len(outputs)}"
+        )
+    if len(outputs) > len(formats):
+        raise UsageError(f"{len(outputs)} -o files but only {len(formats)} format(s)")
+    if outputs:
+        return list(zip(formats, outputs, strict=True))
+    return [(formats[0], None)]
+
+
+def _write_file(path: str, text: str) -> None:
+    from analyzer.errors import UsageError
+
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _progress_printer() -> Callable[[str], None]:
+    """Progress lines on stderr, only on a terminal (overwritten in place)."""
+    if not sys.stderr.isatty():
+        return lambda _message: None
+
+    def show(message: str) -> None:
+        sys.stderr.write("\r\033[K" + (f"meshlens: {message}..." if message else ""))
+        sys.stderr.flush()
+
+    return show
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the analyze -f json report (docs/report.schema.json)."""
+    from analyzer.report.schema import schema_text
+
+    _write_stdout(schema_text())
+
+
 @main.command(name="map")
 @click.argument("dumps", nargs=-1, required=True, metavar="DUMP...")
 @click.option(

@@ -35,7 +35,7 @@ from typing import IO, Any
 import orjson
 import yaml
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 ISTIO_VERSION = "1.24.2"
 ENVOY_VERSION = (1, 32, 3)
 PROXY_SHA = "5f0b1c8a6e3d42b79c1e0a4d8b6f2e7c9a3d5b10"
@@ -43,12 +43,14 @@ TRUST_DOMAIN = "cluster.local"
 SERVICES_PER_NAMESPACE = 50
 
 # Mesh shape. Cumulative port-mix thresholds: http only, http+grpc, grpc only, http+tcp, else tcp.
-PORT_MIX = (0.60, 0.75, 0.85, 0.95)
-P_DESTINATION_RULE = 0.6  # services with a DR (subsets + traffic policy)
-P_THREE_SUBSETS = 0.3  # DRs with v1..v3 instead of v1..v2
-P_VIRTUAL_SERVICE = 0.5  # services (with an HTTP port) that have a VS
-P_SERVICE_ENTRY = 0.1  # services that come with an external ServiceEntry
+PORT_MIX = (0.82, 0.86, 0.94, 0.97)
+P_DESTINATION_RULE = 0.35  # services with a DR (traffic policy, maybe subsets)
+P_DR_SUBSETS = 0.5  # DRs that also define version subsets (the rest: traffic policy only)
+P_THREE_SUBSETS = 0.0  # DRs with subsets v1..v3 instead of v1..v2 (> 0: heavier mesh)
+P_VIRTUAL_SERVICE = 0.3  # services (with an HTTP port) that have a VS
+P_SERVICE_ENTRY = 0.05  # services that come with an external ServiceEntry
 P_WEIGHTED_ROUTE = 0.6  # VS rules splitting traffic between two subsets
+MAX_REPLICAS = 2  # replicas of the one v1 Deployment of a service without subsets (1..MAX)
 NETWORKING_API = "networking.istio.io/v1"
 
 # Time stamps are fixed so that the output is reproducible.
@@ -315,13 +317,14 @@ def build_mesh(n: int, seed: int) -> Mesh:
             ports = (Port("http-web", 8080, 8080, "HTTP"), Port("grpc-api", 9090, 9090, "GRPC"))
         has_dr = rng.random() < P_DESTINATION_RULE
         subsets: tuple[str, ...] = ()
-        if has_dr:
+        if has_dr and rng.random() < P_DR_SUBSETS:
             subsets = ("v1", "v2", "v3")[: 3 if rng.random() < P_THREE_SUBSETS else 2]
+        if subsets:
             versions = subsets
             replicas = tuple(1 for _ in subsets)
         else:
             versions = ("v1",)
-            replicas = (rng.randint(1, 3),)
+            replicas = (rng.randint(1, MAX_REPLICAS),)
         svc = Service(
             index=i,
             name=name,
@@ -2022,7 +2025,7 @@ def _yaml_docs(mesh: Mesh) -> Iterator[dict[str, Any]]:
             }
         pol = svc.policy
         if svc.dr_name and pol:
-            yield {
+            dr: dict[str, Any] = {
                 "apiVersion": NETWORKING_API,
                 "kind": "DestinationRule",
                 "metadata": {"name": svc.dr_name, "namespace": svc.namespace},
@@ -2050,9 +2053,11 @@ def _yaml_docs(mesh: Mesh) -> Iterator[dict[str, Any]]:
                             "maxEjectionPercent": pol.max_ejection_percent,
                         },
                     },
-                    "subsets": [{"name": s, "labels": {"version": s}} for s in svc.subsets],
                 },
             }
+            if svc.subsets:
+                dr["spec"]["subsets"] = [{"name": s, "labels": {"version": s}} for s in svc.subsets]
+            yield dr
         if svc.rules:
             yield {
                 "apiVersion": NETWORKING_API,

@@ -119,13 +119,15 @@ def test_outbound_clusters_match_yaml(dump: dict[str, Any], docs: list[dict[str,
     drs = _by_kind(docs, "DestinationRule")
     ses = _by_kind(docs, "ServiceEntry")
     assert len(services) == N
-    assert 0.4 * N <= len(drs) <= 0.8 * N
+    assert 0.15 * N <= len(drs) <= 0.6 * N
+    # Both kinds of DR occur: with version subsets and traffic-policy only.
+    assert {bool(dr["spec"].get("subsets")) for dr in drs} == {True, False}
     assert _by_kind(docs, "VirtualService")
 
     subsets_by_host: dict[str, list[str]] = defaultdict(list)
     for dr in drs:
         host = _fqdn(dr["spec"]["host"], dr["metadata"]["namespace"])
-        subsets_by_host[host] += [s["name"] for s in dr["spec"]["subsets"]]
+        subsets_by_host[host] += [s["name"] for s in dr["spec"].get("subsets", [])]
     expected: set[str] = set()
     for svc in services:
         fqdn = _fqdn(svc["metadata"]["name"], svc["metadata"]["namespace"])
@@ -203,7 +205,7 @@ def test_endpoints_match_deployments(dump: dict[str, Any], docs: list[dict[str, 
             if (n_ns, n_app) == (ns, app) and subset in ("", v)
         )
         eps = [ep for loc in cla["endpoints"] for ep in loc["lb_endpoints"]]
-        assert len(eps) == want and 1 <= want <= 3, name
+        assert len(eps) == want and 1 <= want <= 2, name
         for ep in eps:
             assert (
                 ep["endpoint"]["address"]["socket_address"]["port_value"]

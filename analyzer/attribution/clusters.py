@@ -96,11 +96,7 @@ def _destination_rule(mesh: MeshIndex, cluster: Cluster) -> list[Source]:
     if rule is not None:
         # The same DestinationRule given twice (two files): the copy whose TLS matches the
         # cluster is the one istiod applied.
-        twins = [
-            o
-            for o in mesh.config.by_kind("DestinationRule")
-            if (o.namespace, o.name) == (rule.namespace, rule.name)
-        ]
+        twins = mesh.rule_twins(rule)
         if len(twins) > 1:
             rule = _matching_tls(twins, _dr_tls_explicit(mesh, cluster.istio_config or ""))
     candidates = [rule] if rule is not None else mesh.rules_for(key.host)

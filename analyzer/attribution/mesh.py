@@ -115,6 +115,8 @@ class MeshIndex:
     gateway_services: list[IstioObject] = field(default_factory=list)
     gateways: list[IstioObject] = field(default_factory=list)
     instance_ips: frozenset[str] = frozenset()
+    _rule_copies: dict[tuple[str, str], list[IstioObject]] | None = None
+    _ports_cache: dict[int, list[ServicePort]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: IstioConfig, proxy: Proxy) -> MeshIndex:
@@ -160,8 +162,12 @@ class MeshIndex:
         return found
 
     def ports_of(self, obj: IstioObject) -> list[ServicePort]:
-        """The declared ports of a Service or ServiceEntry."""
-        return _ports(obj)
+        """The declared ports of a Service or ServiceEntry (parsed once per object)."""
+        found = self._ports_cache.get(id(obj))
+        if found is None:
+            found = _ports(obj)
+            self._ports_cache[id(obj)] = found
+        return found
 
     # --- builders ----------------------------------------------------------------------------
 
@@ -235,6 +241,15 @@ class MeshIndex:
             for index, server in enumerate(gateway.spec.get("servers") or ()):
                 if isinstance(server, Mapping):
                     yield gateway, index, server
+
+    def rule_twins(self, rule: IstioObject) -> list[IstioObject]:
+        """Every DestinationRule given with this one's namespace and name (usually just it)."""
+        if self._rule_copies is None:
+            copies: dict[tuple[str, str], list[IstioObject]] = {}
+            for candidate in self.config.by_kind("DestinationRule"):
+                copies.setdefault((candidate.namespace, candidate.name), []).append(candidate)
+            self._rule_copies = copies
+        return self._rule_copies.get((rule.namespace, rule.name), [rule])
 
     def rules_for(self, host: str) -> list[IstioObject]:
         """DestinationRules for a host, oldest first as istiod merges them."""

@@ -29,6 +29,18 @@ class RouteAttributor:
         self.mesh = mesh
         self._slots: dict[int, list[RuleSlot]] = {}
         self._bound = [vs for vs in mesh.config.by_kind("VirtualService") if self._applies(vs)]
+        # host -> (VirtualService, index in spec.hosts), exact hosts in a dict, wildcards apart:
+        # a mesh has thousands of vhosts and VirtualServices; pairing them all is quadratic.
+        self._exact: dict[str, list[tuple[IstioObject, int]]] = {}
+        self._wildcard: list[tuple[str, IstioObject, int]] = []
+        self._order = {id(vs): n for n, vs in enumerate(self._bound)}
+        for virtual_service in self._bound:
+            for index, vs_host in enumerate(virtual_service.spec.get("hosts") or ()):
+                resolved = self.mesh.fqdn(str(vs_host), virtual_service.namespace)
+                if "*" in resolved:
+                    self._wildcard.append((resolved, virtual_service, index))
+                else:
+                    self._exact.setdefault(resolved, []).append((virtual_service, index))
 
     # --- VirtualService binding --------------------------------------------------------------
 
@@ -45,14 +57,16 @@ class RouteAttributor:
 
     def host_entries(self, host: str) -> list[Source]:
         """VirtualService ``spec.hosts[k]`` entries, bound to this proxy, that cover ``host``."""
-        out = []
-        for virtual_service in self._bound:
-            for index, vs_host in enumerate(virtual_service.spec.get("hosts") or ()):
-                resolved = self.mesh.fqdn(str(vs_host), virtual_service.namespace)
-                if resolved == host or host_covers(resolved, host):
-                    out.append(from_object(virtual_service, f"spec.hosts[{index}]", "name"))
-                    break
-        return out
+        found: dict[int, tuple[IstioObject, int]] = {}
+        for virtual_service, index in self._exact.get(host, ()):
+            found.setdefault(id(virtual_service), (virtual_service, index))
+        for pattern, virtual_service, index in self._wildcard:
+            if host_covers(pattern, host):
+                found.setdefault(id(virtual_service), (virtual_service, index))
+        # Report in load order, one entry per VirtualService (its first matching host).
+        order = self._order
+        ranked = sorted(found.items(), key=lambda item: (order[item[0]], item[1][1]))
+        return [from_object(vs, f"spec.hosts[{index}]", "name") for _, (vs, index) in ranked]
 
     def slots(self, virtual_service: IstioObject) -> list[RuleSlot]:
         """The routes istiod would emit for the VirtualService (cached)."""

@@ -132,6 +132,8 @@ class RouteConfig:
     """For an inline route config: the listener (and chain) that holds it."""
     validate_clusters: bool | None = None
     ignore_port_in_host_matching: bool = False
+    listed: bool = True
+    """False for an inline route config that the capture's routes section did not list."""
     raw: JsonDict = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -333,30 +335,40 @@ class Proxy:
     secrets: list[Secret] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     bootstrap: JsonDict | None = field(default=None, repr=False)
+    _index: dict[str, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
+    def _lookup(self, kind: str, name: str) -> Any:
+        # Built on first use, after loading: lookups by name happen per resource in attribution
+        # and checks, so a linear scan each time would be quadratic on a large mesh.
+        if self._index is None:
+            index: dict[str, dict[str, Any]] = {"listener": {}, "route_config": {}, "cluster": {}}
+            for kind_name, items in (
+                ("listener", self.listeners),
+                ("route_config", self.route_configs),
+                ("cluster", self.clusters),
+            ):
+                table = index[kind_name]
+                for item in items:
+                    current = table.get(item.name)
+                    # Active beats other states; otherwise the first one seen wins.
+                    if current is None or (
+                        current.state.status != "active" and item.state.status == "active"
+                    ):
+                        table[item.name] = item
+            self._index = index
+        return self._index[kind].get(name)
 
     def listener(self, name: str) -> Listener | None:
-        """The active listener of that name (else any state), or None."""
-        found = None
-        for listener in self.listeners:
-            if listener.name == name:
-                if listener.state.status == "active":
-                    return listener
-                found = found or listener
+        """The active listener of that name (else one in another state), or None."""
+        found: Listener | None = self._lookup("listener", name)
         return found
 
     def route_config(self, name: str) -> RouteConfig | None:
         """The route config of that name, or None."""
-        for route_config in self.route_configs:
-            if route_config.name == name:
-                return route_config
-        return None
+        found: RouteConfig | None = self._lookup("route_config", name)
+        return found
 
     def cluster(self, name: str) -> Cluster | None:
         """The active cluster of that name (else a warming one), or None."""
-        found = None
-        for cluster in self.clusters:
-            if cluster.name == name:
-                if cluster.state.status == "active":
-                    return cluster
-                found = found or cluster
+        found: Cluster | None = self._lookup("cluster", name)
         return found

@@ -55,3 +55,15 @@ def catalogue_index(checks: Sequence[type[Check]]) -> str:
         for c in checks
     ]
     return "\n".join(lines) + "\n"
+
+
+def how_to_fix(code: str) -> str:
+    """The ``How to fix`` paragraph of a check's documentation, as one line."""
+    from analyzer.checks.registry import by_code
+
+    check = by_code().get(code)
+    doc = inspect.cleandoc(check.__doc__ or "") if check else ""
+    _, found, rest = doc.partition("**How to fix.**")
+    if not found:
+        return ""
+    return " ".join(rest.split("\n\n", 1)[0].split())

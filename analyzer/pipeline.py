@@ -1,0 +1,179 @@
+"""The main job, end to end: load -> attribute -> check -> one report-shaped dict.
+
+Every output format renders the dict ``report_data`` returns (its shape is
+``analyzer.report.schema.Report``), so all formats say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from analyzer import __version__
+from analyzer.attribution.chain import ResourceGraph
+from analyzer.attribution.coverage import REPORTED_TYPES, coverage
+from analyzer.attribution.engine import attribute
+from analyzer.attribution.model import Attribution, Source
+from analyzer.checks.model import Finding
+from analyzer.checks.runner import Settings, run_checks
+from analyzer.load.envoy import load_proxies
+from analyzer.load.istio import load_istio
+from analyzer.load.namespaces import with_default_namespace
+from analyzer.model.istio import IstioConfig
+from analyzer.report.schema import SCHEMA_VERSION
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Analysis:
+    """Everything one run produced."""
+
+    dumps: list[str]
+    configs: list[str]
+    config: IstioConfig | None
+    attributions: list[Attribution]
+    findings: list[Finding]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def analyze(
+    dumps: Sequence[str],
+    configs: Sequence[str] = (),
+    namespace: str = "",
+    settings: Settings | None = None,
+    progress: Progress = _quiet,
+) -> Analysis:
+    """Load the captures and YAML, attribute every resource, run the checks."""
+    progress(f"reading {len(dumps)} capture(s)")
+    proxies = load_proxies(list(dumps))
+    config = None
+    if configs:
+        progress(f"reading Istio YAML from {len(configs)} path(s)")
+        config = with_default_namespace(load_istio(list(configs)), namespace)
+    attributions = []
+    for proxy in proxies:
+        progress(f"attributing {proxy.name}")
+        attributions.append(attribute(proxy, config))
+    progress("running checks")
+    findings = run_checks(config, attributions, settings)
+    return Analysis(list(dumps), list(configs), config, attributions, findings)
+
+
+def source_data(source: Source) -> dict[str, Any]:
+    """A source in the report's shape."""
+    out: dict[str, Any] = {
+        "ref": source.ref,
+        "path": source.path,
+        "file": source.file,
+        "line": source.line,
+        "evidence": source.evidence,
+    }
+    if not source.in_inputs:
+        out["in_inputs"] = False
+    if source.note:
+        out["note"] = source.note
+    return out
+
+
+def finding_data(finding: Finding) -> dict[str, Any]:
+    """A finding in the report's shape."""
+    source = finding.source
+    out: dict[str, Any] = {
+        "code": finding.code,
+        "name": finding.name,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "resource": finding.resource,
+        "source": None
+        if source is None
+        else {"ref": source.ref, "path": source.path, "file": source.file, "line": source.line},
+    }
+    for key in ("expected", "found", "symptom"):
+        value = getattr(finding, key)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _counts(findings: list[Finding]) -> dict[str, int]:
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for finding in findings:
+        counts[finding.severity.value] += 1
+    return counts
+
+
+def report_data(analysis: Analysis) -> dict[str, Any]:
+    """The report as plain data, deterministic: sorted findings, resources in a stable order."""
+    by_proxy: dict[str, list[Finding]] = {}
+    unowned: list[Finding] = []
+    for finding in analysis.findings:
+        if finding.proxy is None:
+            unowned.append(finding)
+        else:
+            by_proxy.setdefault(finding.proxy, []).append(finding)
+    proxies = []
+    for attribution in analysis.attributions:
+        proxy = attribution.proxy
+        cov = coverage(attribution)
+        findings = by_proxy.get(proxy.name, [])
+        graph = ResourceGraph(attribution) if findings else None
+        resources = sorted(
+            (
+                {
+                    "id": r.id,
+                    "type": r.type,
+                    "sources": [source_data(s) for s in attribution.of(r.id)],
+                }
+                for r in attribution.resources
+                if r.type in REPORTED_TYPES
+            ),
+            key=lambda r: (REPORTED_TYPES.index(r["type"]), r["id"]),
+        )
+        proxies.append(
+            {
+                "name": proxy.name,
+                "kind": proxy.kind,
+                "namespace": proxy.namespace,
+                "istio_version": proxy.istio_version,
+                "envoy_version": proxy.envoy_version,
+                "inputs": list(proxy.inputs),
+                "resources": resources,
+                "findings": [_with_chain(finding_data(f), graph) for f in findings],
+                "summary": {
+                    "resources": cov.total.resources,
+                    "attributed": cov.total.attributed,
+                    "defaults": cov.total.defaults,
+                    "inferred": cov.total.inferred,
+                    "unattributed": cov.total.unattributed,
+                    "drift_checked": analysis.config is not None,
+                    "findings": _counts(findings),
+                },
+            }
+        )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "meshlens", "version": __version__},
+        "inputs": list(analysis.configs),
+        "proxies": proxies,
+        "findings": [finding_data(f) for f in unowned],
+    }
+
+
+def _with_chain(data: dict[str, Any], graph: ResourceGraph | None) -> dict[str, Any]:
+    """Add the resource chain (listener ... resource ... clusters) a finding sits in."""
+    resource_id = data.get("resource")
+    if graph is None or not resource_id or resource_id not in graph.by_id:
+        return data
+    paths = graph.upstream_paths(resource_id, limit=1)
+    chain = paths[0] if paths else [resource_id]
+    below = graph.downstream(resource_id, depth=3)
+    chain += [c.resource.id for c in below.children if c.resource.type == "cluster"]
+    chain += [missing for missing in below.missing if missing.startswith("cluster/")]
+    if len(chain) > 1:
+        data["chain"] = chain
+    return data
