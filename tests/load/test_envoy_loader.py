@@ -21,8 +21,13 @@ from tests.load.dump_counts import count_resources, snake_to_camel
 def _admin_dumps() -> list[Path]:
     found = sorted(DUMPS.glob("*/config_dump.json"))
     if SHARED.exists():
-        for path in sorted((SHARED / "dumps").rglob("*.json")):
-            data = json.loads(path.read_text())
+        for path in sorted((SHARED / "dumps").rglob("*")):
+            if path.suffix not in (".json", ".yaml"):
+                continue
+            try:  # content decides, not the name: some upstream .yaml files hold JSON dumps
+                data = json.loads(path.read_text())
+            except ValueError:
+                continue
             if isinstance(data, dict) and isinstance(data.get("configs"), list):
                 found.append(path)
     return found
@@ -317,3 +322,31 @@ def test_syntax_error_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_proxies([str(path)])
     assert info.value.line == 3
+
+
+def _other_shared_captures() -> list[Path]:
+    if not SHARED.exists():
+        return []
+    out = []
+    for path in sorted((SHARED / "dumps").rglob("*.json")):
+        data = json.loads(path.read_text())
+        if not (isinstance(data, dict) and isinstance(data.get("configs"), list)):
+            out.append(path)
+    return out
+
+
+@pytest.mark.parametrize("path", _other_shared_captures(), ids=lambda p: p.name)
+def test_other_captures_load_with_independent_counts(path: Path) -> None:
+    data = json.loads(path.read_text())
+    (proxy,) = load_proxies([str(path)])
+    if isinstance(data, list):  # istioctl `pc eds -o json`: ClusterLoadAssignments (camelCase)
+        expected = sum(len(g.get("lbEndpoints", [])) for a in data for g in a.get("endpoints", []))
+        assert len(proxy.endpoints) == expected
+    elif "cluster_statuses" in data:  # admin /clusters?format=json
+        expected = sum(len(s.get("host_statuses", [])) for s in data["cluster_statuses"])
+        assert len(proxy.endpoints) == expected
+        assert all(e.source == "status" for e in proxy.endpoints)
+    elif "listener_statuses" in data:  # admin /listeners?format=json: names only
+        assert [s.what for s in proxy.skipped] == ["listener_statuses"]
+    else:
+        raise AssertionError(f"unexpected capture shape: {sorted(data)[:5]}")
