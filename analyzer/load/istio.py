@@ -23,6 +23,7 @@ from typing import Any, Final
 from analyzer.errors import InputError
 from analyzer.load.istio_validate import validate
 from analyzer.load.istio_yaml import Document, Scope, iter_documents
+from analyzer.load.source import gc_paused
 from analyzer.model.istio import (
     CORE,
     GATEWAY_API,
@@ -77,6 +78,9 @@ _CLUSTER_SCOPED: Final = frozenset({"Namespace"})
 # An Envoy admin /config_dump starts like this; spotting it early spares parsing megabytes of JSON.
 _ENVOY_DUMP_START: Final = re.compile(r'\A\ufeff?\s*\{\s*"configs"\s*:')
 _ENVOY_DUMP: Final = "looks like an Envoy config dump, not Istio YAML"
+_ENVOY_CONFIG: Final = (
+    "looks like Envoy configuration (istioctl proxy-config output?), not Istio YAML"
+)
 _ENVOY_KEYS: Final = frozenset(
     {
         "@type",
@@ -106,13 +110,16 @@ def load_istio(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     loader = _Loader(max_file_bytes)
-    for given in [os.fspath(p) for p in paths]:
-        if os.path.isdir(given):
-            loader.load_directory(given)
-        elif os.path.exists(given):
-            loader.load_file(given, named=True)
-        else:
-            raise InputError(given, "no such file or directory")
+    # The YAML becomes millions of dicts and lists but no reference cycles (a self-referencing
+    # alias is refused); with the collector paused a 20 MB load is about a third faster.
+    with gc_paused():
+        for given in [os.fspath(p) for p in paths]:
+            if os.path.isdir(given):
+                loader.load_directory(given)
+            elif os.path.exists(given):
+                loader.load_file(given, named=True)
+            else:
+                raise InputError(given, "no such file or directory")
     return IstioConfig(
         objects=tuple(loader.objects),
         skipped=tuple(loader.skipped),
@@ -122,16 +129,20 @@ def load_istio(
 
 
 def walk_yaml_files(directory: str) -> list[str]:
-    """Return the YAML/JSON files under ``directory``: recursive, sorted, hidden entries skipped."""
+    """Return the YAML/JSON files under ``directory``, recursively, hidden entries skipped.
+
+    Sorted by path components (``a/deeper/x.json`` before ``a/gateway.yaml``), as ``find | sort``
+    would list them, so the load order does not depend on the file system.
+    """
     found: list[str] = []
     for top, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
         found.extend(
             os.path.join(top, name)
-            for name in sorted(files)
+            for name in files
             if not name.startswith(".") and name.lower().endswith(YAML_SUFFIXES)
         )
-    return found
+    return sorted(found, key=lambda p: os.path.relpath(p, directory).split(os.sep))
 
 
 @dataclass
@@ -289,7 +300,8 @@ def _build_object(
         return None
     metadata.pop("managedFields", None)
     if not isinstance(name, str) or not name:
-        problem("metadata.name", "missing required field 'name'; object not loaded")
+        why = "missing required field 'name'" if name is None else "wrong type: expected a string"
+        problem("metadata.name", f"{why}; object not loaded")
         return None
     if raw_ns is not None and not isinstance(raw_ns, str):
         problem("metadata.namespace", "wrong type: expected a string")
@@ -372,11 +384,11 @@ def _not_kubernetes(value: Any) -> str | None:
         if isinstance(value.get("configs"), list):
             return _ENVOY_DUMP
         if _ENVOY_KEYS.intersection(value):
-            return "looks like Envoy configuration (istioctl proxy-config output?), not Istio YAML"
+            return _ENVOY_CONFIG
         return "not a Kubernetes object: no apiVersion and kind"
-    if isinstance(value, list):
-        if value and isinstance(value[0], dict) and _ENVOY_KEYS.intersection(value[0]):
-            return "looks like Envoy configuration (istioctl proxy-config output?), not Istio YAML"
+    first = value[0] if isinstance(value, list) and value else None
+    if isinstance(first, dict) and _ENVOY_KEYS.intersection(first):
+        return _ENVOY_CONFIG
     return f"not a Kubernetes object: the document is {_type_name(value)}"
 
 

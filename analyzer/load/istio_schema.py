@@ -19,71 +19,40 @@ from __future__ import annotations
 
 from typing import Final
 
-ENUMS: Final[dict[str, tuple[str, ...]]] = {
+_ENUM_VALUES: Final[dict[str, str]] = {
     # networking.istio.io
-    "SimpleLB": (
-        "UNSPECIFIED",
-        "LEAST_CONN",
-        "RANDOM",
-        "PASSTHROUGH",
-        "ROUND_ROBIN",
-        "LEAST_REQUEST",
-    ),
-    "ClientTLSMode": ("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"),
-    "ServerTLSMode": (
-        "PASSTHROUGH",
-        "SIMPLE",
-        "MUTUAL",
-        "AUTO_PASSTHROUGH",
-        "ISTIO_MUTUAL",
-        "OPTIONAL_MUTUAL",
-    ),
-    "TLSProtocol": ("TLS_AUTO", "TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3"),
-    "H2UpgradePolicy": ("DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"),
-    "ProxyProtocolVersion": ("V1", "V2"),
-    "Location": ("MESH_EXTERNAL", "MESH_INTERNAL"),
-    "Resolution": ("NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS"),
-    "CaptureMode": ("DEFAULT", "IPTABLES", "NONE"),
-    "OutboundMode": ("REGISTRY_ONLY", "ALLOW_ANY"),
-    "RedirectPortSelection": ("FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT"),
-    "UnmatchedPreflights": ("UNSPECIFIED", "FORWARD", "IGNORE"),
+    "SimpleLB": "UNSPECIFIED LEAST_CONN RANDOM PASSTHROUGH ROUND_ROBIN LEAST_REQUEST",
+    "ClientTLSMode": "DISABLE SIMPLE MUTUAL ISTIO_MUTUAL",
+    "ServerTLSMode": "PASSTHROUGH SIMPLE MUTUAL AUTO_PASSTHROUGH ISTIO_MUTUAL OPTIONAL_MUTUAL",
+    "TLSProtocol": "TLS_AUTO TLSV1_0 TLSV1_1 TLSV1_2 TLSV1_3",
+    "H2UpgradePolicy": "DEFAULT DO_NOT_UPGRADE UPGRADE",
+    "ProxyProtocolVersion": "V1 V2",
+    "Location": "MESH_EXTERNAL MESH_INTERNAL",
+    "Resolution": "NONE STATIC DNS DNS_ROUND_ROBIN DYNAMIC_DNS",
+    "CaptureMode": "DEFAULT IPTABLES NONE",
+    "OutboundMode": "REGISTRY_ONLY ALLOW_ANY",
+    "RedirectPortSelection": "FROM_PROTOCOL_DEFAULT FROM_REQUEST_PORT",
+    "UnmatchedPreflights": "UNSPECIFIED FORWARD IGNORE",
     "ApplyTo": (
-        "INVALID",
-        "LISTENER",
-        "FILTER_CHAIN",
-        "NETWORK_FILTER",
-        "HTTP_FILTER",
-        "ROUTE_CONFIGURATION",
-        "VIRTUAL_HOST",
-        "HTTP_ROUTE",
-        "CLUSTER",
-        "EXTENSION_CONFIG",
-        "BOOTSTRAP",
-        "LISTENER_FILTER",
+        "INVALID LISTENER FILTER_CHAIN NETWORK_FILTER HTTP_FILTER ROUTE_CONFIGURATION "
+        "VIRTUAL_HOST HTTP_ROUTE CLUSTER EXTENSION_CONFIG BOOTSTRAP LISTENER_FILTER"
     ),
-    "PatchContext": ("ANY", "SIDECAR_INBOUND", "SIDECAR_OUTBOUND", "GATEWAY", "WAYPOINT"),
-    "PatchOperation": (
-        "INVALID",
-        "MERGE",
-        "ADD",
-        "REMOVE",
-        "INSERT_BEFORE",
-        "INSERT_AFTER",
-        "INSERT_FIRST",
-        "REPLACE",
-    ),
-    "FilterClass": ("UNSPECIFIED", "AUTHN", "AUTHZ", "STATS"),
-    "RouteAction": ("ANY", "ROUTE", "REDIRECT", "DIRECT_RESPONSE"),
+    "PatchContext": "ANY SIDECAR_INBOUND SIDECAR_OUTBOUND GATEWAY WAYPOINT",
+    "PatchOperation": "INVALID MERGE ADD REMOVE INSERT_BEFORE INSERT_AFTER INSERT_FIRST REPLACE",
+    "FilterClass": "UNSPECIFIED AUTHN AUTHZ STATS",
+    "RouteAction": "ANY ROUTE REDIRECT DIRECT_RESPONSE",
     # security.istio.io
-    "MTLSMode": ("UNSET", "DISABLE", "PERMISSIVE", "STRICT"),
+    "MTLSMode": "UNSET DISABLE PERMISSIVE STRICT",
     # Kubernetes core/v1 (case-sensitive, as the API server checks them)
-    "ServiceType": ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"),
-    "KubeProtocol": ("TCP", "UDP", "SCTP"),
-    "SessionAffinity": ("None", "ClientIP"),
-    "ServiceTrafficPolicy": ("Cluster", "Local"),
-    "IPFamily": ("IPv4", "IPv6"),
-    "IPFamilyPolicy": ("SingleStack", "PreferDualStack", "RequireDualStack"),
+    "ServiceType": "ClusterIP NodePort LoadBalancer ExternalName",
+    "KubeProtocol": "TCP UDP SCTP",
+    "SessionAffinity": "None ClientIP",
+    "ServiceTrafficPolicy": "Cluster Local",
+    "IPFamily": "IPv4 IPv6",
+    "IPFamilyPolicy": "SingleStack PreferDualStack RequireDualStack",
 }
+ENUMS: Final[dict[str, tuple[str, ...]]] = {k: tuple(v.split()) for k, v in _ENUM_VALUES.items()}
+"""Enum name -> allowed values (written above as space-separated words)."""
 
 PROTOCOLS: Final = frozenset(
     {"http", "https", "grpc", "grpc-web", "http2", "http_proxy", "tcp", "tls", "udp"}

@@ -6,9 +6,9 @@ building values straight from events is also faster than composing nodes first. 
 parser is used when PyYAML was built without libyaml.
 
 Values come out as ``yaml.safe_load`` would build them (YAML 1.1: ``yes`` is True, ``0755`` is
-octal, merge keys ``<<`` work), with three deliberate differences that suit Kubernetes objects:
-timestamps and ``!!binary`` stay strings, mapping keys are always the key's text, and anchored
-values are shared rather than copied, exactly like SafeLoader.
+octal, merge keys ``<<`` work, an anchored value is shared by its aliases, not copied), with two
+deliberate differences that suit Kubernetes objects: timestamps and ``!!binary`` stay strings,
+and mapping keys are always the key's text (``80:`` gives the key ``"80"``).
 
 Lines are recorded per *scope*: the mapping at the root of a document, and each mapping in the
 root's ``items`` list (``kind: List``). Paths are relative to that scope (``spec.http[1]``), and
@@ -49,6 +49,8 @@ MAX_ALIAS_EXPANSION: Final = 5_000_000
 _UNRECORDED: Final = frozenset({"status", "metadata.managedFields"})
 """Paths whose subtrees get no line records: the loader drops them."""
 
+_RESOLVED_CACHE_SIZE: Final = 50_000
+_MISSING: Final = object()
 _YAML = "tag:yaml.org,2002:"
 _MERGE_KEY: Final = "<<"
 
@@ -209,6 +211,7 @@ def _documents(parser: Any, file: str) -> Iterator[Document]:
     mapping_start, sequence_start = MappingStartEvent, SequenceStartEvent
     mapping_end, sequence_end = MappingEndEvent, SequenceEndEvent
     implicit_rules, unrecorded = _IMPLICIT, _UNRECORDED
+    resolved_plain: dict[str, Any] = {}
     stack: list[tuple[Any, ...]] = []
     cur: Any = None
     cur_is_map = False
@@ -261,9 +264,14 @@ def _documents(parser: Any, file: str) -> Iterator[Document]:
             value = ev.value
             if ev.tag is None:
                 # Only plain scalars whose first character could start a number, bool or null
-                # need the resolver.
+                # need the resolver; the same few ("80", "true", "v1") recur all through a file.
                 if ev.implicit[0] and value[:1] in implicit_rules:
-                    value = _resolve_plain(value)
+                    resolved = resolved_plain.get(value, _MISSING)
+                    if resolved is _MISSING:
+                        resolved = _resolve_plain(value)
+                        if len(resolved_plain) < _RESOLVED_CACHE_SIZE:
+                            resolved_plain[value] = resolved
+                    value = resolved
             else:
                 value = _tagged_scalar(ev, file)
             if ev.anchor is not None:

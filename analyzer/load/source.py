@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-import yaml
 
 from analyzer.errors import InputError
 
@@ -30,7 +29,6 @@ MAX_DEPTH = 256
 # expanded and refuse anything far beyond what a real capture holds.
 MAX_EXPANDED_NODES = 50_000_000
 
-_YAML_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _GZIP_MAGIC = b"\x1f\x8b"
 _LEADING_SPACE = re.compile(rb"\s*")
 
@@ -168,29 +166,28 @@ def _json_reason(exc: orjson.JSONDecodeError, data: bytes) -> str:
 def _parse_yaml(path: str, data: bytes, line_offset: int) -> list[Any]:
     if b"\x00" in data[:8192]:
         raise InputError(path, "binary data, not JSON or YAML")
+    # The event-based reader of the Istio loader: it bounds nesting and alias expansion
+    # (libyaml's own composer crashes the interpreter on ~100,000 nested brackets).
+    from analyzer.load.istio_yaml import iter_documents
+
     try:
-        with gc_paused():
-            docs = [doc for doc in yaml.load_all(data, Loader=_YAML_LOADER) if doc is not None]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 + line_offset if mark is not None else None
-        problem = exc.problem or exc.context or "syntax error"
-        raise InputError(path, f"invalid YAML: {problem}", line=line) from None
-    except yaml.YAMLError as exc:
-        raise InputError(path, f"invalid YAML: {_first_line(str(exc))}") from None
-    except RecursionError:
-        raise InputError(path, "YAML nested too deeply") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(path, "not UTF-8 text") from None
+    try:
+        with gc_paused():
+            docs = [d.value for d in iter_documents(text, path) if d.value is not None]
+    except InputError as exc:
+        if exc.line is not None and line_offset:
+            raise InputError(path, exc.reason, exc.line + line_offset) from None
+        raise
+    except RecursionError:
+        raise InputError(path, "YAML nested too deeply") from None
     if not docs:
         raise InputError(path, "contains no YAML documents")
     if (b"&" in data and b"*" in data) or len(data) < 64 * 1024 * 1024:
         check_size_and_depth(path, docs)
     return docs
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else "error"
 
 
 def check_size_and_depth(path: str, value: Any) -> None:

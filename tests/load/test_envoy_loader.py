@@ -271,7 +271,7 @@ def test_unreadable_section_is_skipped_and_rest_loads(tmp_path: Path) -> None:
             b"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\n",
             "Kubernetes YAML",
         ),
-        (b"key: [unclosed\n", "invalid YAML"),
+        (b"key: [unclosed\n", "valid YAML"),
         (b"[" * 5000 + b"]" * 5000, "deep"),
         (b"\x1f\x8b\x08\x00garbage", "gzip"),
         (b"[]", "empty list"),
