@@ -5,19 +5,35 @@ Retired codes stay here as comments (``# ML0105 RETIRED``) so they are never han
 
 from __future__ import annotations
 
+from analyzer.checks.attribution.ml0101_unattributed_resource import UnattributedResource
+from analyzer.checks.attribution.ml0102_stale_reference import StaleReference
 from analyzer.checks.base import Check
 from analyzer.checks.inputs.ml0001_internal_error import InternalError
 from analyzer.checks.inputs.ml0002_input_skipped import InputSkipped
 from analyzer.checks.inputs.ml0003_istio_schema_error import IstioSchemaError
 from analyzer.checks.inputs.ml0004_duplicate_istio_object import DuplicateIstioObject
 from analyzer.checks.references.ml0401_route_to_missing_cluster import RouteToMissingCluster
+from analyzer.checks.references.ml0402_missing_route_config import MissingRouteConfig
+from analyzer.checks.references.ml0403_cluster_without_endpoints import ClusterWithoutEndpoints
+from analyzer.checks.references.ml0404_unreachable_route import UnreachableRoute
+from analyzer.checks.references.ml0405_duplicate_domain import DuplicateDomain
+from analyzer.checks.references.ml0406_rejected_config import RejectedConfig
+from analyzer.checks.references.ml0407_warming_resource import WarmingResource
 
 ALL: tuple[type[Check], ...] = (
     InternalError,
     InputSkipped,
     IstioSchemaError,
     DuplicateIstioObject,
+    UnattributedResource,
+    StaleReference,
     RouteToMissingCluster,
+    MissingRouteConfig,
+    ClusterWithoutEndpoints,
+    UnreachableRoute,
+    DuplicateDomain,
+    RejectedConfig,
+    WarmingResource,
 )
 
 

@@ -34,6 +34,8 @@ class RouteToMissingCluster(Check):
     def run(self, ctx: Context) -> Iterable[Finding]:
         """Compare every referenced cluster with the active and warming clusters."""
         assert ctx.proxy is not None and ctx.attribution is not None
+        if not ctx.proxy.clusters:
+            return  # a partial capture (e.g. `pc route` alone): clusters were not captured
         known = {c.name for c in ctx.proxy.clusters}
         for resource in ctx.attribution.resources:
             obj = resource.obj
