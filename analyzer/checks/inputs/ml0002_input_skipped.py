@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from analyzer.checks.base import Check, Context
 from analyzer.checks.model import Finding, FindingSource, Severity
+from analyzer.model.istio import SkippedInput
 
 
 class InputSkipped(Check):
@@ -37,8 +38,18 @@ class InputSkipped(Check):
                     f"{skipped.file}: skipped {skipped.what}: {skipped.reason}",
                 )
         elif ctx.config is not None:
+            # One finding per file and kind: a Helm chart easily skips dozens of ServiceAccounts.
+            groups: dict[tuple[str, str, str], list[SkippedInput]] = {}
             for item in ctx.config.skipped:
-                source = FindingSource(
-                    f"{item.kind}/-/{item.name}", None, item.origin.file, item.origin.line
+                groups.setdefault((item.origin.file, item.kind, item.reason), []).append(item)
+            for (file, kind, reason), items in groups.items():
+                first = items[0]
+                names = ", ".join(i.name for i in items[:5] if i.name)
+                more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+                what = f"{len(items)} {kind or 'document'}(s)" + (
+                    f" ({names}{more})" if names else ""
                 )
-                yield self.finding(ctx, f"{item.kind} {item.name}: {item.reason}", source=source)
+                source = FindingSource(
+                    f"{kind or 'Document'}/-/{first.name or '-'}", None, file, first.origin.line
+                )
+                yield self.finding(ctx, f"{what}: {reason}", source=source)
