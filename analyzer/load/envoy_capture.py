@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from analyzer.load.envoy_clusters import (
@@ -66,6 +67,8 @@ class Capture:
         self.endpoints_captured = False
         self.secrets: list[Secret] = []
         self.skipped: list[Skipped] = []
+        self.routes_dumped = False
+        """True once a RoutesConfigDump section was read: it lists every route config Envoy has."""
         self._sections = 0
 
     @property
@@ -117,6 +120,7 @@ class Capture:
     def add_routes_dump(self, section: JsonDict) -> None:
         """RoutesConfigDump: static (inline HCM) and dynamic (RDS) route configs."""
         self._sections += 1
+        self.routes_dumped = True
         for entry in section.get("static_route_configs") or ():
             self._route_config(entry, dynamic=False)
         for entry in section.get("dynamic_route_configs") or ():
@@ -300,23 +304,28 @@ class Capture:
 
         Envoy lists every HCM's inline route config again under ``static_route_configs``; the
         inline copy (which knows its listener) replaces that duplicate. Inline configs absent from
-        the routes section (a listeners-only capture) are added.
+        the routes section are added, marked ``listed=False`` when the capture had a routes
+        section (a hand-trimmed dump); a listeners-only capture has nothing to compare with, so
+        its inline configs stay listed.
         """
         if not self.inline_route_configs:
             return self.route_configs
         out = list(self.route_configs)
+        # Static entries not yet replaced, by name, in dump order: one lookup per inline config.
+        statics: dict[str, list[int]] = {}
+        for index, existing in enumerate(out):
+            if not existing.state.dynamic and existing.inline_in is None:
+                statics.setdefault(existing.name, []).append(index)
         for inline in self.inline_route_configs:
-            for index, existing in enumerate(out):
-                if (
-                    not existing.state.dynamic
-                    and existing.inline_in is None
-                    and existing.name == inline.name
-                    and existing.raw.get("virtual_hosts") == inline.raw.get("virtual_hosts")
-                ):
+            candidates = statics.get(inline.name, [])
+            vhosts = inline.raw.get("virtual_hosts")
+            for position, index in enumerate(candidates):
+                if out[index].raw.get("virtual_hosts") == vhosts:
                     out[index] = inline
+                    del candidates[position]
                     break
             else:
-                out.append(inline)
+                out.append(replace(inline, listed=False) if self.routes_dumped else inline)
         return out
 
 

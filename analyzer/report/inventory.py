@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 import orjson
-import yaml
 
 from analyzer.errors import UsageError
 from analyzer.load.source import gc_paused
@@ -24,11 +23,15 @@ from analyzer.report.inventory_rows import (
     RESOURCES,
     ROW_BUILDERS,
     SECTION_KEYS,
+    ClusterOrder,
     InventoryFilter,
     Row,
+    cluster_rows,
+    endpoint_rows,
     secret_rows,
     split_endpoint_address,
 )
+from analyzer.report.inventory_yaml import dump_yaml
 
 __all__ = ["RESOURCES", "InventoryFilter", "build_inventory", "render_inventory"]
 
@@ -38,8 +41,7 @@ Output = Literal["table", "json", "yaml"]
 _ALL_ORDER = ("cluster", "listener", "route", "secret", "endpoint")
 # Go tabwriter padding per table: the listener writer pads by 1, all others by 5.
 _PADDING = {"listener": 1, "route": 5, "cluster": 5, "endpoint": 5, "secret": 5}
-_JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2
-_YAML_DUMPER: type[Any] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 
 
 def build_inventory(
@@ -57,12 +59,18 @@ def build_inventory(
     unknown = sorted(set(resources) - set(RESOURCES))
     if unknown:
         raise UsageError(f"unknown resource kind(s): {', '.join(unknown)}; expected {RESOURCES}")
+    # Clusters and endpoints are both in istioctl's cluster order: work it out once.
+    order = ClusterOrder.of_clusters(proxy) if {"cluster", "endpoint"} <= set(resources) else None
     out: dict[str, list[Row]] = {}
     for kind in RESOURCES:
         if kind not in resources:
             continue
         if kind == "secret":
             out[SECTION_KEYS[kind]] = secret_rows(proxy, now)
+        elif kind == "cluster":
+            out[SECTION_KEYS[kind]] = cluster_rows(proxy, flt, order)
+        elif kind == "endpoint":
+            out[SECTION_KEYS[kind]] = endpoint_rows(proxy, flt, order)
         else:
             out[SECTION_KEYS[kind]] = ROW_BUILDERS[kind](proxy, flt)
     return out
@@ -84,10 +92,10 @@ def render_inventory(
         return _render_text(inventories, resources)
     document = {"proxies": [_proxy_document(proxy, rows) for proxy, rows in inventories]}
     if output == "json":
-        return orjson.dumps(document, option=_JSON_OPTIONS).decode() + "\n"
+        return orjson.dumps(document, option=_JSON_OPTIONS).decode()
     if output == "yaml":
         with gc_paused():
-            return str(yaml.dump(document, Dumper=_YAML_DUMPER, sort_keys=True, allow_unicode=True))
+            return dump_yaml(document)
     raise UsageError(f"unknown output format {output!r}; expected table, json or yaml")
 
 

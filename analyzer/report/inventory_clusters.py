@@ -7,7 +7,8 @@ each, so the loops below avoid per-row helper calls where a dict lookup does.
 
 from __future__ import annotations
 
-from operator import itemgetter
+from collections.abc import Iterable
+from operator import attrgetter, eq
 
 from analyzer.model.envoy import Endpoint, Proxy
 from analyzer.report.inventory_common import (
@@ -24,63 +25,124 @@ ClusterKey = tuple[str, str, int, str]
 # When one cluster's endpoints were captured more than once, keep the richest capture.
 _ENDPOINT_SOURCE_RANK = {"eds": 0, "status": 1, "load_assignment": 2}
 _UNKNOWN_STATUS = len(STATUS_RANK)
-_first = itemgetter(0)
+_CLUSTER_OF = attrgetter("cluster")
 
 
-def cluster_rows(proxy: Proxy, flt: InventoryFilter) -> list[Row]:
-    """One row per cluster, ordered by (FQDN, subset, port, direction) as istioctl sorts them."""
-    dr_cache: dict[str, str] = {}
+class ClusterOrder:
+    """istioctl's order of cluster names, worked out once for the cluster and endpoint tables.
+
+    ``parsed`` holds each name's (FQDN, subset, port, direction), None for a name that is not
+    Istio's; ``position`` its place in istioctl's order. Names with equal sort keys share a
+    position, so a stable sort by position is the stable sort by key that istioctl does.
+    """
+
+    __slots__ = ("parsed", "position")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        parsed: dict[str, ClusterKey | None] = {}
+        keys: dict[str, ClusterKey] = {}
+        ports: dict[str, int] = {}
+        for name in names:
+            if name in keys:
+                continue
+            parts = name.split("|")
+            # Like istioctl, any name with more than three parts is direction|port|subset|fqdn.
+            if len(parts) > 3:
+                port = ports.get(parts[1])
+                if port is None:
+                    port = ports[parts[1]] = go_atoi(parts[1]) or 0
+                keys[name] = parsed[name] = (parts[3], parts[2], port, parts[0])
+            else:
+                parsed[name] = None
+                keys[name] = (name, "", 0, "")
+        ordered = sorted(keys, key=keys.__getitem__)
+        in_order = [keys[name] for name in ordered]
+        self.parsed = parsed
+        self.position: dict[str, int]
+        if not any(map(eq, in_order, in_order[1:])):
+            self.position = dict(zip(ordered, range(len(ordered)), strict=True))
+        else:
+            self.position = {}
+            index, previous = -1, None
+            for name, key in zip(ordered, in_order, strict=True):
+                if key != previous:
+                    index, previous = index + 1, key
+                self.position[name] = index
+
+    @classmethod
+    def of_clusters(cls, proxy: Proxy) -> ClusterOrder:
+        """The order of the proxy's clusters (which the endpoint table mostly reuses)."""
+        return cls([cluster.name for cluster in proxy.clusters])
+
+
+def cluster_rows(
+    proxy: Proxy, flt: InventoryFilter, order: ClusterOrder | None = None
+) -> list[Row]:
+    """One row per cluster, ordered by (FQDN, subset, port, direction) as istioctl sorts them.
+
+    ``order`` must cover every cluster name; ``build_inventory`` shares one with
+    ``endpoint_rows``.
+    """
+    if order is None:
+        order = ClusterOrder.of_clusters(proxy)
+    parsed_of, position = order.parsed, order.position
+    dr_cache: dict[str, str] = {"": ""}
     port_needle = f"|{flt.port}|" if flt.port else None
     filtered = bool(flt.fqdn or flt.direction or flt.subset or port_needle)
-    keyed: list[tuple[tuple[str, str, int, str, int], Row]] = []
-    append = keyed.append
+    keys: list[int] = []
+    rows: list[Row] = []
+    add_key, add_row = keys.append, rows.append
+    rank_of = STATUS_RANK.get
     for cluster in proxy.clusters:
         name = cluster.name
         if filtered and not _cluster_selected(name, flt, port_needle):
             continue
         status = cluster.state.status
-        rank = STATUS_RANK.get(status, _UNKNOWN_STATUS)
         raw = cluster.raw
-        # Go prints the ``type`` enum, whose zero value STATIC also shows for ``cluster_type`` ones.
         if raw:
-            raw_type = raw.get("type")
-            cluster_type = raw_type if isinstance(raw_type, str) else "STATIC"
+            # Go prints the ``type`` enum; its zero value STATIC shows for ``cluster_type`` ones.
+            cluster_type = raw.get("type", "STATIC")
+            if not isinstance(cluster_type, str):
+                cluster_type = "STATIC"
         else:
             cluster_type = cluster.discovery_type
-        config = cluster.istio_config
-        rule = (dr_cache.get(config) or render_istio_config(config, dr_cache)) if config else ""
-        # Keys in sorted order: JSON output can then skip orjson's key sorting.
-        parts = name.split("|")
-        if len(parts) > 3:
-            fqdn, subset, direction = parts[3], parts[2], parts[0]
-            port = go_atoi(parts[1]) or 0
-            row: Row = {
-                "destination_rule": rule,
-                "direction": direction,
-                "id": f"cluster/{name}",
-                "name": name,
-                "port": port,
-                "service_fqdn": fqdn,
-                "status": status,
-                "subset": subset,
-                "type": cluster_type,
-            }
-            append(((fqdn, subset, port, direction, rank), row))
+        config = cluster.istio_config or ""
+        rule = dr_cache.get(config)
+        if rule is None:
+            rule = render_istio_config(config, dr_cache)
+        # Same position: same (FQDN, subset, port, direction); then the active one first.
+        add_key(position[name] * 8 + rank_of(status, _UNKNOWN_STATUS))
+        parsed = parsed_of[name]
+        if parsed is not None:
+            fqdn, subset, port, direction = parsed
+            add_row(
+                {
+                    "destination_rule": rule,
+                    "direction": direction,
+                    "id": f"cluster/{name}",
+                    "name": name,
+                    "port": port,
+                    "service_fqdn": fqdn,
+                    "status": status,
+                    "subset": subset,
+                    "type": cluster_type,
+                }
+            )
         else:
-            row = {
-                "destination_rule": rule,
-                "direction": None,
-                "id": f"cluster/{name}",
-                "name": name,
-                "port": None,
-                "service_fqdn": name,
-                "status": status,
-                "subset": None,
-                "type": cluster_type,
-            }
-            append(((name, "", 0, "", rank), row))
-    keyed.sort(key=_first)
-    return [row for _, row in keyed]
+            add_row(
+                {
+                    "destination_rule": rule,
+                    "direction": None,
+                    "id": f"cluster/{name}",
+                    "name": name,
+                    "port": None,
+                    "service_fqdn": name,
+                    "status": status,
+                    "subset": None,
+                    "type": cluster_type,
+                }
+            )
+    return [rows[i] for i in sorted(range(len(rows)), key=keys.__getitem__)]
 
 
 def _cluster_selected(name: str, flt: InventoryFilter, port_needle: str | None) -> bool:
@@ -106,58 +168,56 @@ def cluster_sort_key(name: str) -> ClusterKey:
     return (name, "", 0, "")
 
 
-def endpoint_rows(proxy: Proxy, flt: InventoryFilter) -> list[Row]:
-    """One row per endpoint, clusters in istioctl's cluster order, endpoints in capture order."""
+def endpoint_rows(
+    proxy: Proxy, flt: InventoryFilter, order: ClusterOrder | None = None
+) -> list[Row]:
+    """One row per endpoint, clusters in istioctl's cluster order, endpoints in capture order.
+
+    ``order`` (shared with ``cluster_rows``) is used when it covers every endpoint's cluster.
+    """
     endpoints = proxy.endpoints
     if not endpoints:
         return []
     first_source = endpoints[0].source
     if any(endpoint.source != first_source for endpoint in endpoints):
         endpoints = _richest_captures(endpoints)
-    cluster_status = _non_active_cluster_status(proxy)
-    status_of = cluster_status.get
-    want_address = flt.address.casefold() if flt.address else None
-    want_port = flt.port
-    rows: list[Row] = []
-    groups: dict[str, list[Row]] = {}
-    group_of = groups.get
-    for endpoint in endpoints:
-        address = endpoint.address
-        if want_address is not None or want_port:
-            host, port = split_endpoint_address(address)
-            if want_address is not None and want_address not in (
-                host.casefold(),
-                address.casefold(),
-            ):
-                continue
-            if want_port and port != want_port:
-                continue
-        cluster = endpoint.cluster
-        # Keys in sorted order: JSON output can then skip orjson's key sorting.
-        row = {
-            "cluster": cluster,
-            "endpoint": address,
+    if flt.address or flt.port:
+        endpoints = _endpoints_selected(endpoints, flt)
+    status_of = _non_active_cluster_status(proxy).get
+    rows: list[Row] = [
+        {
+            "cluster": endpoint.cluster,
+            "endpoint": endpoint.address,
             "health_status": endpoint.health,
-            "id": f"endpoint/{address}",
+            "id": f"endpoint/{endpoint.address}",
             "locality": endpoint.locality,
             # The model keeps no outlier flag; only /clusters captures could say OK/FAILED.
             "outlier_check": "-",
-            "status": status_of(cluster, "active"),
+            "status": status_of(endpoint.cluster, "active"),
         }
-        rows.append(row)
-        group = group_of(cluster)
-        if group is None:
-            groups[cluster] = [row]
-        else:
-            group.append(row)
-    keys = {cluster: cluster_sort_key(cluster) for cluster in groups}
-    if len(set(keys.values())) < len(keys):
-        # Two cluster names share a sort key: their endpoints interleave in capture order.
-        keyed = [(keys[row["cluster"]], row) for row in rows]
-        keyed.sort(key=_first)
-        return [row for _, row in keyed]
-    # Distinct keys: a stable sort of all rows is the clusters' order, each in capture order.
-    return [row for cluster in sorted(groups, key=keys.__getitem__) for row in groups[cluster]]
+        for endpoint in endpoints
+    ]
+    clusters = list(map(_CLUSTER_OF, endpoints))
+    if order is None or not order.position.keys() >= set(clusters):
+        order = ClusterOrder(clusters)
+    # A stable sort on the clusters' positions: endpoints of one cluster keep capture order.
+    keys = list(map(order.position.__getitem__, clusters))
+    return list(map(rows.__getitem__, sorted(range(len(rows)), key=keys.__getitem__)))
+
+
+def _endpoints_selected(endpoints: list[Endpoint], flt: InventoryFilter) -> list[Endpoint]:
+    """The endpoint ``--address`` (IP or ``ip:port``, any case) and ``--port`` filters."""
+    want_address = flt.address.casefold() if flt.address else None
+    out = []
+    for endpoint in endpoints:
+        address = endpoint.address
+        host, port = split_endpoint_address(address)
+        if want_address is not None and want_address not in (host.casefold(), address.casefold()):
+            continue
+        if flt.port and port != flt.port:
+            continue
+        out.append(endpoint)
+    return out
 
 
 def _richest_captures(endpoints: list[Endpoint]) -> list[Endpoint]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from analyzer.attribution.ids import listener_key
 from analyzer.load.envoy_routes import build_route_config
 from analyzer.model.envoy import (
     ACTIVE_STATIC,
@@ -70,22 +71,24 @@ def listener_rows(proxy: Proxy, flt: InventoryFilter) -> list[Row]:
     rows: list[Row] = []
     for port, _, listener_type, listener, joined, described in picked:
         status, name = listener.state.status, listener.name
+        # Ids follow analyzer.attribution.ids: an unnamed listener is ``<address>_<port>``; the
+        # NAME column keeps istioctl's empty name.
+        key = listener_key(listener)
         if not described:
             # A rejected listener may have no chain at all; keep one row so it stays visible.
             described = [("", "", None)]
         else:
             described.sort(key=lambda c: c[0], reverse=True)
         for destination, match, owner in described:
-            # Keys in sorted order: JSON output can then skip orjson's key sorting.
             rows.append(
                 {
                     "addresses": joined,
                     "chain": owner.key if owner is not None else None,
                     "destination": destination,
                     "id": (
-                        f"filter_chain/{name}/{owner.key}"
+                        f"filter_chain/{key}/{owner.key}"
                         if owner is not None
-                        else f"listener/{name}"
+                        else f"listener/{key}"
                     ),
                     "listener": name,
                     "match": match,

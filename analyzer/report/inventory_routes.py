@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from analyzer.attribution.ids import route_config_key
 from analyzer.model.envoy import Proxy, RouteConfig
 from analyzer.report.inventory_common import (
     InventoryFilter,
@@ -23,7 +24,7 @@ _MAX_DOMAINS = 2
 
 def route_rows(proxy: Proxy, flt: InventoryFilter) -> list[Row]:
     """One row per route (PassthroughCluster routes skipped), one per route-less virtual host."""
-    vs_cache: dict[str, str] = {}
+    vs_cache: dict[str, str] = {"": ""}
     rows: list[Row] = []
     append = rows.append
     for route_config in _route_table_configs(proxy):
@@ -31,14 +32,16 @@ def route_rows(proxy: Proxy, flt: InventoryFilter) -> list[Row]:
         if flt.name and name != flt.name:
             continue
         status = route_config.state.status
+        # Ids follow analyzer.attribution.ids: an unnamed inline config takes its listener's key.
+        key = name or route_config_key(route_config)
         for vhost in route_config.virtual_hosts:
             vhost_name = vhost.name
             domains = describe_domains(vhost.domains)
-            prefix = f"route/{name}/{vhost_name}/"
+            prefix = f"route/{key}/{vhost_name}/"
             for route in vhost.routes:
                 if route.cluster == _PASSTHROUGH and route.action == "route":
                     continue
-                # Keys in sorted order: JSON output can then skip orjson's key sorting.
+                config = route.istio_config or ""
                 append(
                     {
                         "domains": domains,
@@ -47,14 +50,15 @@ def route_rows(proxy: Proxy, flt: InventoryFilter) -> list[Row]:
                         "name": name,
                         "status": status,
                         "vhost_name": vhost_name,
-                        "virtual_service": render_istio_config(route.istio_config, vs_cache),
+                        "virtual_service": vs_cache.get(config)
+                        or render_istio_config(config, vs_cache),
                     }
                 )
             if not vhost.routes:
                 append(
                     {
                         "domains": domains,
-                        "id": f"virtual_host/{name}/{vhost_name}",
+                        "id": f"virtual_host/{key}/{vhost_name}",
                         "match": "/*",
                         "name": name,
                         "status": status,
@@ -70,9 +74,12 @@ def _route_table_configs(proxy: Proxy) -> list[RouteConfig]:
 
     Envoy lists every HCM-inlined route config as static; the loader keeps those as the inline
     copies (``inline_in`` set, state taken from their listener), so "static" means "not RDS".
+    istioctl reads only the routes section: inline configs it did not list (``listed``) are left
+    out, as in a hand-trimmed dump.
     """
-    rds = [rc for rc in proxy.route_configs if rc.inline_in is None and rc.state.dynamic]
-    static = [rc for rc in proxy.route_configs if rc.inline_in is not None or not rc.state.dynamic]
+    configs = [rc for rc in proxy.route_configs if rc.listed]
+    rds = [rc for rc in configs if rc.inline_in is None and rc.state.dynamic]
+    static = [rc for rc in configs if rc.inline_in is not None or not rc.state.dynamic]
     return _numeric_runs_sorted(rds + static)
 
 

@@ -6,8 +6,7 @@ Two deliberate differences: resources that are not active (warming, draining, re
 and carry their ``status``, and static secrets are listed (istioctl only reads dynamic ones).
 
 Rows hold what the table shows, except that ports are ints (None when the column shows ``-``)
-and VALID CERT is a bool, so scripts can filter without re-parsing text. Each row's keys are in
-sorted order, which lets the JSON writer skip sorting them.
+and VALID CERT is a bool, so scripts can filter without re-parsing text.
 
 One module per table builds its rows (``inventory_listeners``, ``inventory_routes``,
 ``inventory_clusters`` for clusters and endpoints, ``inventory_secrets``), with shared helpers in
@@ -20,6 +19,7 @@ from collections.abc import Callable
 
 from analyzer.model.envoy import Proxy
 from analyzer.report.inventory_clusters import (
+    ClusterOrder,
     cluster_rows,
     cluster_sort_key,
     endpoint_rows,
@@ -45,6 +45,7 @@ __all__ = [
     "RESOURCES",
     "ROW_BUILDERS",
     "SECTION_KEYS",
+    "ClusterOrder",
     "InventoryFilter",
     "Row",
     "cluster_rows",

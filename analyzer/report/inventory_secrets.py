@@ -30,7 +30,6 @@ def secret_rows(proxy: Proxy, now: datetime | None = None) -> list[Row]:
             valid = has_cert and str(secret.not_before) < stamp < str(secret.not_after)
         else:
             valid = has_cert and bool(secret.valid)
-        # Keys in sorted order: JSON output can then skip orjson's key sorting.
         rows.append(
             {
                 "id": f"secret/{secret.name}",
