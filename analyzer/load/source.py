@@ -158,7 +158,7 @@ def _json_reason(exc: orjson.JSONDecodeError, data: bytes) -> str:
     msg = exc.msg
     if exc.pos >= len(data) - 2 or "EOF" in msg or "end of" in msg.lower():
         return f"truncated JSON ({msg})"
-    if "recursion" in msg.lower():
+    if "recursion" in msg.lower() or "depth" in msg.lower():
         return "JSON nested too deeply"
     return f"invalid JSON: {msg} (column {exc.colno})"
 
