@@ -364,6 +364,43 @@ def _progress_printer() -> Callable[[str], None]:
 
 
 @main.command()
+@click.argument("dumps", nargs=-1, required=True, metavar="DUMP...")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="OUT",
+    help="Redacted file; with several inputs, a directory (each keeps its file name).",
+)
+@click.option(
+    "-c",
+    "--config",
+    "configs",
+    multiple=True,
+    metavar="PATH",
+    help="Istio/Kubernetes YAML file or directory to redact with the same mapping (repeatable); "
+    "the redacted dump and YAML then attribute as the originals did.",
+)
+@_guarded
+def redact(dumps: tuple[str, ...], output: str, configs: tuple[str, ...]) -> None:
+    """Write a copy of a capture that is safe to attach to a ticket, and still loads.
+
+    IP addresses become documentation addresses (192.0.2.x, 2001:db8::x), hostnames outside
+    the mesh host-N.example (consistently inside cluster names, SNIs and listener names),
+    header match values, SANs and certificate or key bytes placeholders. Names under
+    *.svc.cluster.local are kept. The same input always gives the same output; several DUMPs
+    of one proxy, and the YAML given with -c, share one mapping. Same format as the input.
+    """
+    from analyzer.redact_dump import redact_dumps
+
+    result = redact_dumps(dumps, output, configs)
+    kinds = ", ".join(f"{count} {kind}" for kind, count in result.kinds.items()) or "nothing"
+    for target in result.outputs:
+        click.echo(f"meshlens: wrote {target}", err=True)
+    click.echo(f"meshlens: replaced (distinct values): {kinds}", err=True)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of the analyze -f json report (docs/report.schema.json)."""
     from analyzer.report.schema import schema_text

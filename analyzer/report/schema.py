@@ -117,6 +117,14 @@ class Proxy(_Model):
     summary: Summary
 
 
+class Redaction(_Model):
+    """Present when the report was redacted (``analyze --redact``)."""
+
+    kinds: dict[str, int] = Field(
+        description="Distinct values replaced per kind (ip, hostname, certificate, ...)."
+    )
+
+
 class Report(_Model):
     """A meshlens analysis report."""
 
@@ -125,6 +133,10 @@ class Report(_Model):
     proxies: list[Proxy]
     findings: list[Finding] = Field(description="Findings that belong to no proxy.")
     inputs: list[str] = Field(default_factory=list, description="Istio YAML paths as given.")
+    redaction: Redaction | None = Field(
+        default=None,
+        description="What --redact replaced with placeholders; absent when not redacted.",
+    )
 
 
 def schema_text() -> str:
