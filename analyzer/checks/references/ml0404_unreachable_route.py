@@ -77,9 +77,10 @@ class UnreachableRoute(Check):
 
     **Why it matters.** The later rule is dead configuration: its requests get the earlier
     route's destination, rewrite, retries and timeouts instead. Istio drops rules after a
-    catch-all inside one VirtualService, but not across the VirtualServices it merges into one
-    gateway virtual host (older object first), and a prefix is a plain string prefix: `/api`
-    also matches `/apiv2` and `/api-internal`.
+    catch-all inside one VirtualService, and moves true catch-alls (`/` or `.*` without other
+    conditions) last when it merges VirtualServices into one gateway virtual host (older object
+    first); a narrower prefix of an older VirtualService stays in front and shadows the newer
+    rules. A prefix is a plain string prefix: `/api` also matches `/apiv2` and `/api-internal`.
 
     **Example.** `route/http.8080/simple.baihl.io:80/2` (exact `/simple/nginx/status`, from a
     newer VirtualService) comes after route 1 (prefix `/simple/nginx`): it never matches.
