@@ -17,7 +17,7 @@ def test_json_golden_and_schema(report: dict[str, Any]) -> None:
     parsed = Report.model_validate(json.loads(text))
     assert parsed.schema_version == 1
     (proxy,) = parsed.proxies
-    assert [f.code for f in proxy.findings] == ["ML0401"]
+    assert [f.code for f in proxy.findings] == ["ML0401", "ML0405", "ML0101"]
     assert proxy.findings[0].chain is not None
     assert proxy.findings[0].chain[0] == "listener/0.0.0.0_8080"
 

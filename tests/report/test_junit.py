@@ -89,12 +89,12 @@ def test_a_failure_per_failing_check_and_green_otherwise(report: dict[str, Any])
     root = _parse(render_junit(report))
     proxy = root.findall("testsuite")[1]
     failing = {code for code, case in _cases(proxy).items() if case.find("failure") is not None}
-    assert failing == {"ML0401"}
+    assert failing == {"ML0401", "ML0405", "ML0101"}
     failure = _cases(proxy)["ML0401"].find("failure")
     assert failure is not None and failure.get("type") == "ML0401"
     assert "outbound|80||gone.simple.svc.cluster.local" in str(failure.get("message"))
     assert "tests/report/fixtures/hostile/istio.yaml:106" in str(failure.text)
-    assert root.get("failures") == "1" and root.get("skipped") == "0"
+    assert root.get("failures") == "3" and root.get("skipped") == "0"
 
 
 def test_checks_needing_yaml_are_skipped_without_it() -> None:

@@ -96,7 +96,9 @@ def test_plain_help_text_keeps_code_spans() -> None:
 
 def test_result_at_the_yaml_line_with_logical_locations(report: dict[str, Any]) -> None:
     run = _sarif(report)["runs"][0]
-    (result,) = run["results"]
+    by_rule = {r["ruleId"]: r for r in run["results"]}
+    assert set(by_rule) == {"ML0401", "ML0405", "ML0101"}
+    result = by_rule["ML0401"]
     assert result["ruleId"] == "ML0401" and result["level"] == "error"
     assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "ML0401"
     (location,) = result["locations"]
