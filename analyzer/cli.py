@@ -47,6 +47,26 @@ def _guarded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _yaml_options(func: F) -> F:
+    """The -c/--config and -n/--namespace options shared by the commands that read YAML."""
+    func = click.option(
+        "-n",
+        "--namespace",
+        default="",
+        metavar="NS",
+        help="Namespace for YAML objects that name none (as with kubectl apply -n NS).",
+    )(func)
+    func = click.option(
+        "-c",
+        "--config",
+        "configs",
+        multiple=True,
+        metavar="PATH",
+        help="Istio/Kubernetes YAML file or directory (repeatable).",
+    )(func)
+    return func
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="meshlens")
 def main() -> None:
@@ -150,21 +170,7 @@ def _exit_now(code: int) -> None:
 
 @main.command()
 @click.argument("args", nargs=-1, required=True, metavar="DUMP... [RESOURCE_ID]")
-@click.option(
-    "-c",
-    "--config",
-    "configs",
-    multiple=True,
-    metavar="PATH",
-    help="Istio/Kubernetes YAML file or directory (repeatable).",
-)
-@click.option(
-    "-n",
-    "--namespace",
-    default="",
-    metavar="NS",
-    help="Namespace for YAML objects that name none (as with kubectl apply -n NS).",
-)
+@_yaml_options
 @click.option("--istio", "istio_ref", metavar="KIND/NS/NAME", help="Explain one Istio object.")
 @click.option(
     "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -410,21 +416,7 @@ def schema() -> None:
 
 @main.command(name="map")
 @click.argument("dumps", nargs=-1, required=True, metavar="DUMP...")
-@click.option(
-    "-c",
-    "--config",
-    "configs",
-    multiple=True,
-    metavar="PATH",
-    help="Istio/Kubernetes YAML file or directory (repeatable).",
-)
-@click.option(
-    "-n",
-    "--namespace",
-    default="",
-    metavar="NS",
-    help="Namespace for YAML objects that name none (as with kubectl apply -n NS).",
-)
+@_yaml_options
 @click.option(
     "-t",
     "--type",
