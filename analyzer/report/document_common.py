@@ -119,6 +119,13 @@ def _object_excerpt(path: str, line: int) -> list[tuple[int, str]]:
     return out
 
 
+def redaction_note(data: dict[str, Any]) -> str:
+    """What ``--redact`` replaced; the reports leave YAML excerpts out of a redacted report."""
+    kinds = (data.get("redaction") or {}).get("kinds") or {}
+    replaced = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "nothing"
+    return f"values replaced by placeholders ({replaced}); YAML excerpts left out."
+
+
 def fix_hint(code: str) -> str:
     """The check's ``How to fix`` line ("" when its docs have none)."""
     from analyzer.report.check_docs import how_to_fix

@@ -38,6 +38,7 @@ pre { background: var(--code); padding: 0.6rem 0.8rem; overflow-x: auto; margin:
   border-radius: 4px; }
 pre code { padding: 0; background: none; }
 .meta, .muted { color: var(--muted); }
+main > section:first-child > h2 { border-top: none; padding-top: 0; }
 .toolbar { position: sticky; top: 0; z-index: 1; background: var(--bg); padding: 0.5rem 0;
   border-bottom: 1px solid var(--line); display: flex; flex-wrap: wrap; gap: 1rem;
   align-items: center; }
@@ -48,7 +49,7 @@ dl.identity { display: grid; grid-template-columns: max-content 1fr; gap: 0.15re
   margin: 0.5rem 0; }
 dl.identity dt, .finding dt { color: var(--muted); }
 dl.identity dd, .finding dd { margin: 0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr));
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr));
   gap: 0.6rem; margin: 0.75rem 0; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: 6px;
   padding: 0.5rem 0.75rem; }
@@ -88,6 +89,7 @@ th, td { text-align: left; vertical-align: top; padding: 0.25rem 0.5rem;
   border-bottom: 1px solid var(--line); }
 thead th { background: var(--panel); }
 tbody th { font-weight: normal; }
+td code { overflow-wrap: break-word; }
 tbody:nth-of-type(even) { background: var(--panel); }
 .unattributed { color: var(--error); font-weight: 600; }
 @media print {

@@ -25,6 +25,7 @@ from analyzer.report.document_common import (
     counted,
     excerpt,
     fix_hint,
+    redaction_note,
     ref_and_rule,
     where,
 )
@@ -47,12 +48,13 @@ def render_html(data: dict[str, Any]) -> str:
     title = "meshlens report" + (
         f": {proxies[0]['name']}" if len(proxies) == 1 else f": {len(proxies)} proxies"
     )
+    quote = "redaction" not in data  # the YAML files on disk are not redacted: never quote them
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_e(content_security_policy())}">',
+        f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy()}">',
         '<meta name="referrer" content="no-referrer">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="meshlens">',
@@ -64,6 +66,7 @@ def render_html(data: dict[str, Any]) -> str:
         "<h1>meshlens report</h1>",
         f'<p class="meta">meshlens {_e(data["tool"]["version"])}, report schema '
         f"{_e(data['schema_version'])}. {_inputs(data.get('inputs') or [])}</p>",
+        *([] if quote else [f'<p class="note">Redacted: {_e(redaction_note(data))}</p>']),
         "</header>",
         *_toolbar(data),
         "<main>",
@@ -72,11 +75,11 @@ def render_html(data: dict[str, Any]) -> str:
         parts += [
             '<section id="inputs" aria-labelledby="inputs-title">',
             f'<h2 id="inputs-title">Findings on the Istio YAML ({len(data["findings"])})</h2>',
-            *_findings(data["findings"], [], "inputs"),
+            *_findings(data["findings"], [], "inputs", quote),
             "</section>",
         ]
     for index, proxy in enumerate(proxies, 1):
-        parts += _proxy(proxy, f"proxy-{index}")
+        parts += _proxy(proxy, f"proxy-{index}", quote)
     if not proxies and not data["findings"]:
         parts.append("<p>No proxies and no findings.</p>")
     parts += ["</main>", f"<script>{SCRIPT}</script>", "</body>", "</html>"]
@@ -112,7 +115,7 @@ def _toolbar(data: dict[str, Any]) -> list[str]:
     ]
 
 
-def _proxy(proxy: dict[str, Any], anchor: str) -> list[str]:
+def _proxy(proxy: dict[str, Any], anchor: str, quote: bool) -> list[str]:
     summary = proxy["summary"]
     parts = [
         f'<section id="{anchor}" class="proxy" aria-labelledby="{anchor}-title">',
@@ -132,7 +135,7 @@ def _proxy(proxy: dict[str, Any], anchor: str) -> list[str]:
         )
     parts.append(f"<h3>Findings ({len(proxy['findings'])})</h3>")
     if proxy["findings"]:
-        parts += _findings(proxy["findings"], proxy["resources"], anchor)
+        parts += _findings(proxy["findings"], proxy["resources"], anchor, quote)
     else:
         parts.append("<p>No findings.</p>")
     parts += _attribution(proxy["resources"], anchor)
@@ -152,16 +155,16 @@ def _cards(summary: dict[str, Any]) -> list[str]:
     ]
     parts = ['<div class="cards">']
     for kind, n, label in cards:
-        hot = " hot" if kind and n else ""
+        classes = " ".join(["card", *([kind] if kind else []), *(["hot"] if kind and n else [])])
         parts.append(
-            f'<div class="card {kind}{hot}"><span class="n">{_e(n)}</span>'
+            f'<div class="{classes}"><span class="n">{_e(n)}</span>'
             f'<span class="label">{_e(label)}</span></div>'
         )
     return [*parts, "</div>"]
 
 
 def _findings(
-    findings: list[dict[str, Any]], resources: list[dict[str, Any]], anchor: str
+    findings: list[dict[str, Any]], resources: list[dict[str, Any]], anchor: str, quote: bool
 ) -> list[str]:
     ordered = sorted(findings, key=lambda f: SEVERITIES.index(f["severity"]))
     parts = [
@@ -169,11 +172,11 @@ def _findings(
         '<p class="filter-status muted js-only" aria-live="polite" hidden></p>',
     ]
     for finding in ordered:
-        parts += _finding(finding, resources)
+        parts += _finding(finding, resources, quote)
     return [*parts, "</div>"]
 
 
-def _finding(finding: dict[str, Any], resources: list[dict[str, Any]]) -> list[str]:
+def _finding(finding: dict[str, Any], resources: list[dict[str, Any]], quote: bool) -> list[str]:
     severity = _e(finding["severity"])
     parts = [
         f'<article class="finding {severity}" data-severity="{severity}">',
@@ -200,7 +203,7 @@ def _finding(finding: dict[str, Any], resources: list[dict[str, Any]]) -> list[s
     steps = chain_steps(finding, resources)
     if steps:
         parts += ["<h5>Chain</h5>", '<ol class="chain">', *map(_step, steps), "</ol>"]
-    quoted = excerpt(source)
+    quoted = excerpt(source) if quote else []
     if source and quoted:
         lines = "\n".join(f"{n:>4}  {text}" for n, text in quoted)
         parts += [

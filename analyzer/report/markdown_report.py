@@ -27,6 +27,7 @@ from analyzer.report.document_common import (
     counted,
     excerpt,
     fix_hint,
+    redaction_note,
     ref_and_rule,
     where,
 )
@@ -77,15 +78,18 @@ def render_markdown(data: dict[str, Any]) -> str:
     else:
         lines.append("**Istio YAML:** none given, so drift was not checked.")
     lines.append("")
+    quote = "redaction" not in data  # the YAML files on disk are not redacted: never quote them
+    if not quote:
+        lines += [f"**Redacted:** {md_text(redaction_note(data))}", ""]
     if data["findings"]:
         lines += [f"## Findings on the Istio YAML ({len(data['findings'])})", ""]
-        lines += _findings(data["findings"], [], level=3)
+        lines += _findings(data["findings"], [], level=3, quote=quote)
     for proxy in data["proxies"]:
-        lines += _proxy(proxy)
+        lines += _proxy(proxy, quote)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _proxy(proxy: dict[str, Any]) -> list[str]:
+def _proxy(proxy: dict[str, Any], quote: bool) -> list[str]:
     summary = proxy["summary"]
     counts = summary["findings"]
     lines = [f"## Proxy {md_code(proxy['name'])}", ""]
@@ -121,7 +125,7 @@ def _proxy(proxy: dict[str, Any]) -> list[str]:
         lines += ["**Drift was not checked:** no Istio YAML was given (`-c`).", ""]
     if proxy["findings"]:
         lines += [f"### Findings ({len(proxy['findings'])})", ""]
-        lines += _findings(proxy["findings"], proxy["resources"], level=4)
+        lines += _findings(proxy["findings"], proxy["resources"], level=4, quote=quote)
     else:
         lines += ["### Findings", "", "No findings.", ""]
     lines += _attribution(proxy["resources"])
@@ -129,7 +133,7 @@ def _proxy(proxy: dict[str, Any]) -> list[str]:
 
 
 def _findings(
-    findings: list[dict[str, Any]], resources: list[dict[str, Any]], level: int
+    findings: list[dict[str, Any]], resources: list[dict[str, Any]], level: int, quote: bool
 ) -> list[str]:
     lines: list[str] = []
     ordered = sorted(findings, key=lambda f: SEVERITIES.index(f["severity"]))
@@ -158,7 +162,7 @@ def _findings(
             lines += ["**Chain** (Istio object, then the proxy's resources):", ""]
             lines += [f"{n}. {_step(step)}" for n, step in enumerate(steps, 1)]
             lines.append("")
-        quoted = excerpt(source)
+        quoted = excerpt(source) if quote else []
         if source and quoted:
             lines.append(
                 f"YAML of {md_code(ref_and_rule(source))}, {md_code(source['file'])} "
