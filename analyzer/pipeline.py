@@ -14,7 +14,7 @@ from analyzer import __version__
 from analyzer.attribution.chain import ResourceGraph
 from analyzer.attribution.coverage import REPORTED_TYPES, coverage
 from analyzer.attribution.engine import attribute
-from analyzer.attribution.model import Attribution, Source
+from analyzer.attribution.model import Attribution, source_record
 from analyzer.checks.model import Finding
 from analyzer.checks.runner import Settings, run_checks
 from analyzer.load.envoy import load_proxies
@@ -64,22 +64,6 @@ def analyze(
     return Analysis(list(dumps), list(configs), config, attributions, findings)
 
 
-def source_data(source: Source) -> dict[str, Any]:
-    """A source in the report's shape."""
-    out: dict[str, Any] = {
-        "ref": source.ref,
-        "path": source.path,
-        "file": source.file,
-        "line": source.line,
-        "evidence": source.evidence,
-    }
-    if not source.in_inputs:
-        out["in_inputs"] = False
-    if source.note:
-        out["note"] = source.note
-    return out
-
-
 def finding_data(finding: Finding) -> dict[str, Any]:
     """A finding in the report's shape."""
     source = finding.source
@@ -127,7 +111,7 @@ def report_data(analysis: Analysis) -> dict[str, Any]:
                 {
                     "id": r.id,
                     "type": r.type,
-                    "sources": [source_data(s) for s in attribution.of(r.id)],
+                    "sources": [source_record(s) for s in attribution.of(r.id)],
                 }
                 for r in attribution.resources
                 if r.type in REPORTED_TYPES

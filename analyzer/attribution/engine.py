@@ -74,7 +74,7 @@ def attribute(proxy: Proxy, config: IstioConfig | None = None) -> Attribution:
                 sources[f"route/{resource.name}/{vhost.name}/{index}"] = route_found
     for resource in resources:
         sources.setdefault(resource.id, [])
-    return Attribution(proxy=proxy, resources=resources, sources=sources)
+    return Attribution(proxy=proxy, resources=resources, sources=sources, mesh=mesh)
 
 
 def _listener_of(proxy: Proxy, listener_id: str | None) -> Listener | None:

@@ -25,6 +25,7 @@ from analyzer.attribution.sources import (
 )
 from analyzer.model.envoy import FilterChain, Listener, RouteConfig
 from analyzer.model.istio import IstioObject
+from analyzer.model.values import host_covers
 
 _WILDCARDS = ("0.0.0.0", "::", "[::]")
 _PLAIN_HTTP = frozenset({"HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTP_PROXY"})
@@ -221,15 +222,6 @@ def _servers_for_sni(mesh: MeshIndex, target_port: int, names: tuple[str, ...]) 
         if any(host_covers(h, n) for h in hosts for n in names):
             out.append(from_object(gateway, f"spec.servers[{index}]", "name"))
     return out
-
-
-def host_covers(pattern: str, host: str) -> bool:
-    """Istio host matching: ``*`` covers all, ``*.example.com`` covers its subdomains."""
-    if pattern == "*" or pattern == host:
-        return True
-    if pattern.startswith("*."):
-        return host.endswith(pattern[1:]) or (host.startswith("*.") and host.endswith(pattern[1:]))
-    return False
 
 
 def route_config_sources(mesh: MeshIndex, route_config: RouteConfig, key: str) -> list[Source]:

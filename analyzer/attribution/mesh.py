@@ -9,6 +9,7 @@ from typing import Any
 
 from analyzer.model.envoy import Proxy
 from analyzer.model.istio import IstioConfig, IstioObject
+from analyzer.model.values import as_int
 
 # Slugs used in filter_metadata.istio.config paths -> Kubernetes kinds.
 KIND_SLUGS = {
@@ -51,16 +52,6 @@ def gateway_api_route(name: str) -> str | None:
     return match.group("route") if match else None
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class ServicePort:
     """One port of a Service or ServiceEntry, with where it is declared."""
@@ -82,10 +73,10 @@ def _ports(obj: IstioObject) -> list[ServicePort]:
     for index, port in enumerate(obj.spec.get("ports") or ()):
         if not isinstance(port, Mapping):
             continue
-        number = _int(port.get("port", port.get("number")))
+        number = as_int(port.get("port", port.get("number")))
         if number is None:
             continue
-        target = _int(port.get("targetPort"))
+        target = as_int(port.get("targetPort"))
         if obj.kind == "Service" and port.get("targetPort") is None:
             target = number
         out.append(ServicePort(obj, index, number, target, str(port.get("name", ""))))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from analyzer.model.envoy import Proxy
+
+if TYPE_CHECKING:
+    from analyzer.attribution.mesh import MeshIndex
 
 Evidence = Literal["metadata", "name", "match", "default"]
 ResourceType = Literal[
@@ -68,6 +71,8 @@ class Attribution:
     proxy: Proxy
     resources: list[Resource]
     sources: dict[str, list[Source]]
+    mesh: MeshIndex | None = field(default=None, repr=False, compare=False)
+    """The index of the Istio objects the attribution used (reused by the checks)."""
 
     def of(self, resource_id: str) -> list[Source]:
         """The sources of a resource (empty when unattributed or unknown)."""
@@ -80,6 +85,18 @@ class Attribution:
                 return resource
         return None
 
-    def children(self, resource_id: str) -> list[Resource]:
-        """Resources whose parent is ``resource_id``."""
-        return [r for r in self.resources if r.parent == resource_id]
+
+def source_record(source: Source) -> dict[str, Any]:
+    """A source as plain data: the ``sources[]`` entries of every JSON output."""
+    out: dict[str, Any] = {
+        "ref": source.ref,
+        "path": source.path,
+        "file": source.file,
+        "line": source.line,
+        "evidence": source.evidence,
+    }
+    if not source.in_inputs:
+        out["in_inputs"] = False
+    if source.note:
+        out["note"] = source.note
+    return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from analyzer.attribution.defaults import DEFAULT_ROUTE_NAMES, DEFAULT_VIRTUAL_HOSTS
-from analyzer.attribution.listeners import host_covers
 from analyzer.attribution.mesh import MeshIndex, gateway_api_route, parse_config_path
 from analyzer.attribution.model import Source
 from analyzer.attribution.sources import (
@@ -20,6 +19,7 @@ from analyzer.attribution.sources import (
 from analyzer.attribution.vs_rules import RuleSlot, assign_rules, rule_slots
 from analyzer.model.envoy import Route, VirtualHost
 from analyzer.model.istio import IstioObject
+from analyzer.model.values import host_covers
 
 
 class RouteAttributor:

@@ -6,6 +6,7 @@ import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from analyzer.attribution.engine import empty_config
 from analyzer.attribution.mesh import MeshIndex
 from analyzer.attribution.model import Attribution
 from analyzer.checks.base import Check, Context
@@ -97,7 +98,8 @@ def run_checks(
             findings += _run_one(check, inputs_ctx)
     for attribution in attributions:
         proxy = attribution.proxy
-        mesh = MeshIndex.build(config or _empty(), proxy)
+        # The attribution already indexed these inputs for this proxy; build only if it did not.
+        mesh = attribution.mesh or MeshIndex.build(config or empty_config(), proxy)
         ctx = Context(config=config, proxy=proxy, attribution=attribution, mesh=mesh)
         for check in instances:
             if check.SCOPE not in ("proxy", "any"):
@@ -123,7 +125,3 @@ def finalize(findings: Iterable[Finding], settings: Settings) -> list[Finding]:
         seen.add(finding)
         out.append(finding)
     return sorted(out, key=Finding.sort_key)
-
-
-def _empty() -> IstioConfig:
-    return IstioConfig(objects=(), skipped=(), problems=(), files=())

@@ -21,6 +21,7 @@ from analyzer.expect.common import same_duration
 from analyzer.expect.rules import EffectiveRule
 from analyzer.model.envoy import Cluster
 from analyzer.model.istio import IstioObject
+from analyzer.model.values import as_int
 
 _POLICY_FIELDS = ("connectionPool", "loadBalancer", "outlierDetection", "tls")
 _SIMPLE_LB = {
@@ -181,18 +182,6 @@ def _outlier(value: Mapping[str, Any], path: str, owner: IstioObject) -> list[Se
     return out
 
 
-def _number(value: Any) -> int | None:
-    if isinstance(value, Mapping):
-        value = value.get("value")
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
 def diff_cluster(settings: list[Setting], cluster: Cluster) -> list[PolicyDiff]:
     """The settings the cluster does not carry."""
     out = []
@@ -241,7 +230,7 @@ def _found(setting: Setting, cluster: Cluster) -> tuple[bool, str] | None:
             ),
             None,
         )
-        got = _number(default.get(key)) if isinstance(default, Mapping) else None
+        got = as_int(default.get(key)) if isinstance(default, Mapping) else None
         return got == setting.expected, "absent" if got is None else str(got)
     if field.startswith("outlier_detection."):
         key = field.split(".", 1)[1]
@@ -249,7 +238,7 @@ def _found(setting: Setting, cluster: Cluster) -> tuple[bool, str] | None:
         raw = detection.get(key)
         if key in ("interval", "base_ejection_time"):
             return same_duration(setting.expected, raw), "absent" if raw is None else str(raw)
-        got = _number(raw)
+        got = as_int(raw)
         return got == setting.expected, "absent" if got is None else str(got)
     return None
 

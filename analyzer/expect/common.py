@@ -8,6 +8,7 @@ from typing import Any
 
 from analyzer.model.envoy import Proxy
 from analyzer.model.istio import IstioConfig, IstioObject
+from analyzer.model.values import host_covers
 
 EXPORT_ANNOTATION = "networking.istio.io/exportTo"
 UNSURE_ORDER = "creation times not given: assumed created together, which istiod orders by name"
@@ -108,16 +109,6 @@ def same_duration(a: Any, b: Any) -> bool:
     """Equal durations (to the millisecond), however written."""
     first, second = seconds(a), seconds(b)
     return first is not None and second is not None and abs(first - second) < 5e-4
-
-
-def host_covers(pattern: str, host: str) -> bool:
-    """Istio host matching: ``*`` covers all; ``*.example.com`` covers its subdomains."""
-    if pattern == "*" or pattern == host:
-        return True
-    if pattern.startswith("*"):
-        suffix = pattern[1:]
-        return host.endswith(suffix) and (not host.startswith("*") or len(host) >= len(pattern))
-    return False
 
 
 def hosts_intersect(a: str, b: str) -> bool:

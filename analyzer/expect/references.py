@@ -14,7 +14,6 @@ from typing import Any
 from analyzer.expect.common import (
     UNSURE_ORDER,
     creation_order,
-    host_covers,
     live_objects,
     visible_to,
 )
@@ -22,6 +21,7 @@ from analyzer.expect.prediction import Prediction
 from analyzer.expect.rules import rule_host, shadowed_rules
 from analyzer.expect.services import ambiguous_short_host, resolve_host
 from analyzer.model.istio import IstioObject
+from analyzer.model.values import host_covers
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from analyzer.attribution.mesh import MeshIndex, selector_matches
-from analyzer.expect.common import host_covers, live_objects, visible_to
+from analyzer.expect.common import live_objects, visible_to
 from analyzer.expect.protocol import entry_port_protocol, service_port_protocol
 from analyzer.model.istio import IstioObject
+from analyzer.model.values import as_int, host_covers
 
 ROOT_NAMESPACE = "istio-system"
 """meshConfig.rootNamespace by default: its Sidecar/DestinationRule apply mesh-wide."""
@@ -59,16 +59,6 @@ def ambiguous_short_host(host: str) -> bool:
     return len(parts) == 2 or (len(parts) == 3 and parts[2] == "svc")
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
 def service_ports(mesh: MeshIndex, service: IstioObject) -> list[PortDecl]:
     """The TCP ports of a Kubernetes Service (none for UDP/SCTP ports, ExternalName Services)."""
     if service.spec.get("type") == "ExternalName":
@@ -78,12 +68,12 @@ def service_ports(mesh: MeshIndex, service: IstioObject) -> list[PortDecl]:
     for index, port in enumerate(service.spec.get("ports") or ()):
         if not isinstance(port, Mapping):
             continue
-        number = _int(port.get("port"))
+        number = as_int(port.get("port"))
         protocol = service_port_protocol(port)
         if number is None or protocol in ("UDP", "SCTP"):
             continue
         target = port.get("targetPort")
-        target_port = number if target is None else _int(target)
+        target_port = number if target is None else as_int(target)
         name = str(port.get("name") or "")
         out.append(PortDecl(service, host, number, name, protocol, index, target_port))
     return out
@@ -96,11 +86,11 @@ def entry_ports(entry: IstioObject) -> list[PortDecl]:
     for index, port in enumerate(entry.spec.get("ports") or ()):
         if not isinstance(port, Mapping):
             continue
-        number = _int(port.get("number"))
+        number = as_int(port.get("number"))
         protocol = entry_port_protocol(port)
         if number is None or protocol == "UDP":
             continue
-        target = _int(port.get("targetPort"))
+        target = as_int(port.get("targetPort"))
         name = str(port.get("name") or "")
         out.extend(PortDecl(entry, host, number, name, protocol, index, target) for host in hosts)
     return out

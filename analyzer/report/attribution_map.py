@@ -6,18 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from tabulate import tabulate
 
 from analyzer import __version__
 from analyzer.attribution.coverage import REPORTED_TYPES, Coverage, coverage
-from analyzer.attribution.model import Attribution, Source
-from analyzer.report.explain import source_dict
+from analyzer.attribution.model import Attribution, source_record
+from analyzer.report.table_report import resource_table, section_title
 
 
-def _where(source: Source) -> str:
-    if source.file:
-        return f"{source.file}:{source.line}"
-    return "(built-in)" if source.is_default else "(not in inputs)"
+def _where(source: dict[str, Any]) -> str:
+    if source.get("file"):
+        return f"{source['file']}:{source['line']}"
+    return "(built-in)" if source["evidence"] == "default" else "(not in inputs)"
 
 
 def coverage_line(cov: Coverage) -> str:
@@ -38,35 +37,15 @@ def render_map_table(
     chunks = []
     for attribution in attributions:
         proxy = attribution.proxy
-        cov = coverage(attribution)
+        data = map_data(attribution)
         lines = [
             f"proxy {proxy.name} ({proxy.kind}, istio {proxy.istio_version or 'unknown'})",
-            "coverage: " + coverage_line(cov),
+            "coverage: " + coverage_line(coverage(attribution)),
         ]
         for resource_type in types:
-            rows = []
-            for resource in attribution.resources:
-                if resource.type != resource_type:
-                    continue
-                sources = attribution.of(resource.id)
-                if unattributed_only and sources:
-                    continue
-                if not sources:
-                    rows.append([resource.id, "UNATTRIBUTED", "", "", ""])
-                for n, source in enumerate(sources):
-                    rows.append(
-                        [
-                            resource.id if n == 0 else "",
-                            source.ref,
-                            source.path or "",
-                            _where(source),
-                            source.evidence,
-                        ]
-                    )
-            if rows:
-                lines += ["", f"{resource_type.upper().replace('_', ' ')}S"]
-                headers = ["RESOURCE", "SOURCE", "RULE", "WHERE", "EVIDENCE"]
-                lines.append(tabulate(rows, headers=headers, tablefmt="plain"))
+            table = resource_table(data["resources"], resource_type, _where, unattributed_only)
+            if table:
+                lines += ["", section_title(resource_type), table]
         chunks.append("\n".join(lines))
     return "\n\n".join(chunks) + "\n"
 
@@ -79,7 +58,7 @@ def map_data(attribution: Attribution) -> dict[str, Any]:
         {
             "id": r.id,
             "type": r.type,
-            "sources": [source_dict(s) for s in attribution.of(r.id)],
+            "sources": [source_record(s) for s in attribution.of(r.id)],
         }
         for r in attribution.resources
         if r.type in REPORTED_TYPES

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from analyzer.attribution.chain import Node, ResourceGraph
-from analyzer.attribution.model import Attribution, Resource, Source
+from analyzer.attribution.model import Attribution, Resource, Source, source_record
 from analyzer.errors import UsageError
 from analyzer.model.envoy import Cluster, FilterChain, Listener, Route, RouteConfig, VirtualHost
 from analyzer.model.istio import IstioObject
@@ -15,17 +15,7 @@ from analyzer.report.excerpt import yaml_excerpt
 
 def source_dict(source: Source, with_yaml: bool = False) -> dict[str, Any]:
     """A source as plain data (the report's ``sources[]`` shape)."""
-    out: dict[str, Any] = {
-        "ref": source.ref,
-        "path": source.path,
-        "file": source.file,
-        "line": source.line,
-        "evidence": source.evidence,
-    }
-    if not source.in_inputs:
-        out["in_inputs"] = False
-    if source.note:
-        out["note"] = source.note
+    out = source_record(source)
     if with_yaml and source.file and source.line:
         start = source.rule_line or source.line
         out["yaml"] = [f"{n:>4}  {text}" for n, text in yaml_excerpt(source.file, start)]
@@ -111,17 +101,16 @@ def explain_resource(attribution: Attribution, resource_id: str) -> dict[str, An
     resource = graph.by_id.get(resource_id)
     if resource is None:
         raise UsageError(_unknown_id_message(attribution, resource_id))
+    below = graph.downstream(resource_id)
     return {
         "resource": _resource_dict(attribution, resource, with_yaml=True),
         "used_by": [
             [_resource_dict(attribution, graph.by_id[i]) for i in path if i in graph.by_id]
             for path in graph.upstream_paths(resource_id)
         ],
-        "leads_to": [
-            _node_dict(attribution, child) for child in graph.downstream(resource_id).children
-        ],
-        "missing": graph.downstream(resource_id).missing,
-        "endpoints": _endpoints(graph.downstream(resource_id)),
+        "leads_to": [_node_dict(attribution, child) for child in below.children],
+        "missing": below.missing,
+        "endpoints": _endpoints(below),
     }
 
 

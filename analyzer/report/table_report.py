@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tabulate import tabulate
@@ -83,33 +84,48 @@ def render_table(data: dict[str, Any], show_resources: bool = True) -> str:
 def _resource_tables(resources: list[dict[str, Any]]) -> list[str]:
     lines: list[str] = []
     for resource_type in _TYPES:
-        rows = []
-        for resource in resources:
-            if resource["type"] != resource_type:
-                continue
-            sources = resource["sources"] or [None]
-            for n, source in enumerate(sources):
-                rows.append(
-                    [
-                        resource["id"] if n == 0 else "",
-                        source["ref"] if source else "UNATTRIBUTED",
-                        (source.get("path") or "") if source else "",
-                        (
-                            f"{source['file']}:{source['line']}"
-                            if source and source.get("file")
-                            else ""
-                        ),
-                        source["evidence"] if source else "",
-                    ]
-                )
-        if rows:
-            lines.append(resource_type.upper().replace("_", " ") + "S")
-            lines.append(
-                tabulate(
-                    rows,
-                    headers=["RESOURCE", "SOURCE", "RULE", "WHERE", "EVIDENCE"],
-                    tablefmt="plain",
-                )
-            )
-            lines.append("")
+        table = resource_table(resources, resource_type, _file_line)
+        if table:
+            lines += [section_title(resource_type), table, ""]
     return lines
+
+
+def _file_line(source: dict[str, Any]) -> str:
+    return f"{source['file']}:{source['line']}" if source.get("file") else ""
+
+
+def section_title(resource_type: str) -> str:
+    """``virtual_host`` -> ``VIRTUAL HOSTS``."""
+    return resource_type.upper().replace("_", " ") + "S"
+
+
+def resource_table(
+    resources: list[dict[str, Any]],
+    resource_type: str,
+    where: Callable[[dict[str, Any]], str],
+    unattributed_only: bool = False,
+) -> str:
+    """One row per source of each resource of that type (``UNATTRIBUTED`` when it has none)."""
+    rows = []
+    for resource in resources:
+        if resource["type"] != resource_type:
+            continue
+        sources = resource["sources"]
+        if unattributed_only and sources:
+            continue
+        if not sources:
+            rows.append([resource["id"], "UNATTRIBUTED", "", "", ""])
+        for n, source in enumerate(sources):
+            rows.append(
+                [
+                    resource["id"] if n == 0 else "",
+                    source["ref"],
+                    source.get("path") or "",
+                    where(source),
+                    source["evidence"],
+                ]
+            )
+    if not rows:
+        return ""
+    headers = ["RESOURCE", "SOURCE", "RULE", "WHERE", "EVIDENCE"]
+    return str(tabulate(rows, headers=headers, tablefmt="plain"))

@@ -12,6 +12,7 @@ from analyzer.attribution.model import Source
 from analyzer.checks.base import Check, Context
 from analyzer.checks.model import Finding, Severity
 from analyzer.model.envoy import Cluster, Listener, Proxy
+from analyzer.model.values import as_int
 
 
 class WarmingResource(Check):
@@ -149,19 +150,10 @@ def _cluster_cause(raw: dict[str, Any]) -> str | None:
     """A setting Envoy is known to reject, spelled as Envoy reports it."""
     ring = raw.get("ring_hash_lb_config")
     if isinstance(ring, dict):
-        low, high = _int(ring.get("minimum_ring_size")), _int(ring.get("maximum_ring_size"))
+        low, high = as_int(ring.get("minimum_ring_size")), as_int(ring.get("maximum_ring_size"))
         if low is not None and high is not None and low > high:
             return f"ring hash: minimum_ring_size ({low}) > maximum_ring_size ({high})"
     return None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, dict):
-        value = value.get("value")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _primary(sources: list[Source]) -> Source | None:
