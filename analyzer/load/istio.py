@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from analyzer.errors import InputError
 from analyzer.load.istio_validate import validate
-from analyzer.load.istio_yaml import Document, Scope, iter_documents
+from analyzer.load.istio_yaml import iter_documents
 from analyzer.load.source import gc_paused
+from analyzer.load.yaml_doc import Document, Scope
 from analyzer.model.istio import (
     CORE,
     GATEWAY_API,
@@ -338,19 +339,48 @@ _Report = Callable[[str, str], None]
 
 
 def _pod_labels(
-    kind: str, value: dict[str, Any], paths: dict[str, int], problem: _Report
-) -> tuple[dict[str, Any], dict[str, int]]:
-    """Reduce a workload to the labels its pods carry: ``({"labels": ...}, remapped paths)``."""
+    kind: str, value: dict[str, Any], paths: Mapping[str, int], problem: _Report
+) -> tuple[dict[str, Any], Mapping[str, int]]:
+    """Reduce a workload to the labels its pods carry: ``({"labels": ...}, renamed paths)``."""
     source = "metadata.labels" if kind == "Pod" else "spec.template.metadata.labels"
     labels: Any = value
     for part in source.split("."):
         labels = labels.get(part) if isinstance(labels, dict) else None
     pod_labels = _string_map(labels, source, problem)
-    kept = {p: line for p, line in paths.items() if p.startswith("metadata")}
-    for p, line in paths.items():
-        if p == source or p.startswith(source + "."):
-            kept["spec.labels" + p[len(source) :]] = line
-    return {"labels": dict(pod_labels)}, kept
+    return {"labels": dict(pod_labels)}, _PodLabelLines(paths, source)
+
+
+class _PodLabelLines(Mapping[str, int]):
+    """A workload's lines under the names of its reduced form: ``metadata...`` as written, and
+    the pod template's labels as ``spec.labels...``. Looked up lazily: workloads are many."""
+
+    def __init__(self, paths: Mapping[str, int], source: str) -> None:
+        self._paths = paths
+        self._source = source
+
+    def _original(self, path: str) -> str | None:
+        if path.startswith("metadata"):
+            return path
+        if path == "spec.labels" or path.startswith(("spec.labels.", "spec.labels[")):
+            return self._source + path[len("spec.labels") :]
+        return None
+
+    def __getitem__(self, path: str) -> int:
+        original = self._original(path)
+        if original is None:
+            raise KeyError(path)
+        return self._paths[original]
+
+    def __iter__(self) -> Iterator[str]:
+        source = self._source
+        for path in self._paths:
+            if path.startswith("metadata"):
+                yield path
+            if path == source or path.startswith((source + ".", source + "[")):
+                yield "spec.labels" + path[len(source) :]
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _string_map(value: Any, where: str, problem: _Report) -> dict[str, str]:
