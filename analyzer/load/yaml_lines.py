@@ -41,7 +41,17 @@ def _block_end(indent: int, sequence: bool) -> re.Pattern[str]:
 class BlockLines(Mapping[str, int]):
     """Lines of the keys and items of one document's root mapping, found on demand."""
 
-    __slots__ = ("_end", "_exact", "_found", "_full", "_line", "_start", "_text", "_value")
+    __slots__ = (
+        "_end",
+        "_exact",
+        "_found",
+        "_full",
+        "_inside",
+        "_line",
+        "_start",
+        "_text",
+        "_value",
+    )
 
     def __init__(
         self,
@@ -60,6 +70,7 @@ class BlockLines(Mapping[str, int]):
         self._exact = exact
         self._full: dict[str, int] | None = None
         self._found: dict[str, int | None] = {}
+        self._inside: dict[str, tuple[Any, int, int]] = {}  # path -> (value, first offset, end)
 
     def get(self, path: str, default: Any = None) -> Any:
         if self._full is not None:
@@ -103,6 +114,16 @@ class BlockLines(Mapping[str, int]):
         value: Any = self._value
         pos, end = self._start, self._end
         rest = path
+        # Paths come in families (spec.http[1], spec.http[1].route[0]): start from the deepest
+        # collection already located.
+        cut = len(path)
+        while cut > 0:
+            cut = max(path.rfind(".", 0, cut), path.rfind("[", 0, cut))
+            inside = self._inside.get(path[:cut]) if cut > 0 else None
+            if inside is not None:
+                value, pos, end = inside
+                rest = path[cut:].removeprefix(".")
+                break
         while True:
             # ``pos`` is where the collection holding ``value`` has its first key or dash.
             column = pos - text.rfind("\n", 0, pos) - 1
@@ -155,6 +176,7 @@ class BlockLines(Mapping[str, int]):
             nested = pos - text.rfind("\n", 0, pos) - 1
             ends = _block_end(nested, type(value) is list).search(text, pos, end)
             end = ends.start() if ends else end
+            self._inside[path[: len(path) - len(rest)].removesuffix(".")] = (value, pos, end)
 
     def _key_offset(self, first: int, column: int, end: int, key: str) -> tuple[int, int]:
         """Offsets of ``key`` and of its colon among the keys of the mapping whose first key is
