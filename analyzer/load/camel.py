@@ -10,6 +10,7 @@ keys of proto maps (``typed_per_filter_config``'s filter names, ``filter_metadat
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 # Map fields: their keys are data, not field names.
@@ -33,10 +34,15 @@ _IRREGULAR = {
     "consecutive5xx": "consecutive_5xx",
     "enforcingConsecutive5xx": "enforcing_consecutive_5xx",
 }
+# Every field name _convert has a rule for; all others convert the plain way.
+_SPECIAL_FIELDS = _MAP_FIELDS | {"metadata", "value", "match", "config", "labels"}
+_CONTAINERS = (dict, list)
 _CAMEL_KEY = re.compile(r"^[a-z][a-z0-9]*[A-Z]")
 _UPPER = re.compile(r"([A-Z])")
 
 
+# A dump spells a few hundred field names millions of times: convert each spelling once.
+@lru_cache(maxsize=4096)
 def snake_key(key: str) -> str:
     """``routeConfigName`` -> ``route_config_name``; keys without capitals are returned as is."""
     irregular = _IRREGULAR.get(key)
@@ -85,7 +91,10 @@ def _convert(value: Any, is_struct: bool) -> Any:
     type_url = value.get("@type", "")
     for key, child in value.items():
         name = snake_key(key)
-        if name in _MAP_FIELDS:
+        if name not in _SPECIAL_FIELDS:
+            # The common case; a scalar needs no call to find that it has nothing to convert.
+            out[name] = _convert(child, False) if isinstance(child, _CONTAINERS) else child
+        elif name in _MAP_FIELDS:
             child_is_struct = name in _STRUCT_FIELDS
             if isinstance(child, dict):
                 out[name] = {k: _convert(v, child_is_struct) for k, v in child.items()}

@@ -55,6 +55,8 @@ def _load_and_merge(paths: Sequence[str]) -> list[Proxy]:
 
 def load_capture(path: str) -> Capture:
     """Read one file into a Capture (resources not yet merged with other files)."""
+    # Not memory-mapped, though that would spare a copy (~0.1 s at 150 MB): a capture
+    # truncated by another process during the parse would then kill the run with SIGBUS.
     data, skipped_lines = read_bytes(path)
     documents = parse_document(path, data, skipped_lines)
     del data
@@ -258,6 +260,23 @@ def _merge(captures: list[Capture]) -> Proxy:
         proxy.endpoints_captured = proxy.endpoints_captured or capture.endpoints_captured
     if not proxy.name:
         proxy.name = os.path.basename(captures[0].path)
+    if len(captures) == 1:
+        _add_all(proxy, captures[0])
+    else:
+        _add_unique(proxy, captures)
+    return proxy
+
+
+def _add_all(proxy: Proxy, capture: Capture) -> None:
+    """One capture keeps everything it lists: nothing to compare (the usual single dump)."""
+    proxy.listeners.extend(capture.listeners)
+    proxy.route_configs.extend(capture.resolved_route_configs())
+    proxy.clusters.extend(capture.clusters)
+    proxy.endpoints.extend(capture.endpoints)
+    proxy.secrets.extend(capture.secrets)
+
+
+def _add_unique(proxy: Proxy, captures: list[Capture]) -> None:
     # The same resource in two captures of one proxy (e.g. `pc all` and `pc cluster`) is kept
     # once; within one capture everything is kept (unnamed static route configs are distinct).
     seen: set[tuple[object, ...]] = set()
@@ -299,7 +318,6 @@ def _merge(captures: list[Capture]) -> Proxy:
             if skey not in before:
                 seen.add(skey)
                 proxy.secrets.append(secret)
-    return proxy
 
 
 def _set_identity(proxy: Proxy, node: dict[str, Any]) -> None:

@@ -44,11 +44,12 @@ def _state(entry: JsonDict, status: Status, dynamic: bool) -> ResourceState:
     updated = entry.get("last_updated")
     if not version and not updated and status == "active" and not dynamic:
         return ACTIVE_STATIC
+    # Positional: one state per cluster, and keyword calls to a dataclass cost three times as much.
     return ResourceState(
-        status=status,
-        dynamic=dynamic,
-        version=str(version) if version else None,
-        last_updated=str(updated) if updated else None,
+        status,
+        dynamic,
+        str(version) if version else None,
+        str(updated) if updated else None,
     )
 
 

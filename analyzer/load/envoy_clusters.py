@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from analyzer.model.envoy import Cluster, ClusterKey, Endpoint, JsonDict, ResourceState
@@ -13,6 +12,8 @@ _ISTIO_ALPN = frozenset(
     {"istio", "istio-peer-exchange", "istio-http/1.0", "istio-http/1.1", "istio-h2"}
 )
 _ISTIO_SECRETS = frozenset({"default", "ROOTCA"})
+# ``isinstance(x, int | str)`` builds the union on every call; the tuple is a constant.
+_INT_OR_STR = (int, str)
 
 
 def parse_cluster_name(name: str) -> ClusterKey | None:
@@ -36,43 +37,49 @@ def build_cluster(raw: JsonDict, state: ResourceState) -> Cluster:
     name = str(raw.get("name", ""))
     cluster_type = raw.get("cluster_type")
     if isinstance(cluster_type, dict):
-        discovery = str(cluster_type.get("name", "custom"))
+        discovery_type = str(cluster_type.get("name", "custom"))
     else:
         # proto3 omits the default enum value: no ``type`` means STATIC.
-        discovery = str(raw.get("type", "STATIC"))
+        discovery_type = str(raw.get("type", "STATIC"))
     eds_config = raw.get("eds_cluster_config")
-    eds_service = None
+    eds_service_name = None
     if isinstance(eds_config, dict):
-        eds_service = eds_config.get("service_name") or name
+        eds_service_name = eds_config.get("service_name") or name
     istio = _istio_metadata(raw.get("metadata"))
     services = istio.get("services")
     tls_mode, sni = _tls(raw)
-    load_assignment = raw.get("load_assignment")
-    inline_endpoints = 0
+    inline_endpoints = _inline_endpoint_count(raw.get("load_assignment"))
+    istio_config = istio.get("config")
+    istio_subset = istio.get("subset")
+    # Positional, in field order: this runs once per cluster, and a keyword call to a dataclass
+    # costs three times as much (the class call packs the keywords into a dict).
+    return Cluster(
+        name,
+        state,
+        parse_cluster_name(name),
+        discovery_type,
+        str(raw.get("lb_policy", "ROUND_ROBIN")),
+        tls_mode,
+        eds_service_name,
+        raw.get("connect_timeout"),
+        raw.get("circuit_breakers"),
+        raw.get("outlier_detection"),
+        sni,
+        istio_config if isinstance(istio_config, str) else None,
+        istio_subset if isinstance(istio_subset, str) else None,
+        tuple([s for s in services if isinstance(s, dict)]) if isinstance(services, list) else (),
+        inline_endpoints,
+        raw,
+    )
+
+
+def _inline_endpoint_count(load_assignment: Any) -> int:
+    count = 0
     if isinstance(load_assignment, dict):
         for group in load_assignment.get("endpoints") or ():
             if isinstance(group, dict):
-                inline_endpoints += len(group.get("lb_endpoints") or ())
-    return Cluster(
-        name=name,
-        state=state,
-        key=parse_cluster_name(name),
-        discovery_type=discovery,
-        lb_policy=str(raw.get("lb_policy", "ROUND_ROBIN")),
-        tls_mode=tls_mode,
-        eds_service_name=eds_service,
-        connect_timeout=raw.get("connect_timeout"),
-        circuit_breakers=raw.get("circuit_breakers"),
-        outlier_detection=raw.get("outlier_detection"),
-        sni=sni,
-        istio_config=istio.get("config") if isinstance(istio.get("config"), str) else None,
-        istio_subset=istio.get("subset") if isinstance(istio.get("subset"), str) else None,
-        istio_services=tuple(s for s in services if isinstance(s, Mapping))
-        if isinstance(services, list)
-        else (),
-        inline_endpoints=inline_endpoints,
-        raw=raw,
-    )
+                count += len(group.get("lb_endpoints") or ())
+    return count
 
 
 def _istio_metadata(metadata: Any) -> JsonDict:
@@ -120,8 +127,7 @@ def _tls_context(socket: Any) -> JsonDict | None:
     config = socket.get("typed_config") or socket.get("config")
     if not isinstance(config, dict):
         return None
-    type_url = str(config.get("@type", ""))
-    if "tls" in name or type_url.endswith("UpstreamTlsContext"):
+    if "tls" in name or str(config.get("@type", "")).endswith("UpstreamTlsContext"):
         return config
     return None
 
@@ -142,17 +148,20 @@ def endpoints_from_assignment(assignment: JsonDict) -> list[Endpoint]:
             weight = lb_endpoint.get("load_balancing_weight")
             if isinstance(weight, dict):
                 weight = weight.get("value")
+            address = format_address(
+                endpoint.get("address") if isinstance(endpoint, dict) else None
+            )
+            health = str(lb_endpoint.get("health_status", "UNKNOWN"))
+            # Positional, in field order: one call per endpoint (see build_cluster).
             out.append(
                 Endpoint(
-                    cluster=cluster,
-                    address=format_address(
-                        endpoint.get("address") if isinstance(endpoint, dict) else None
-                    ),
-                    health=str(lb_endpoint.get("health_status", "UNKNOWN")),
-                    weight=int(weight) if isinstance(weight, int | str) else None,
-                    locality=locality,
-                    priority=priority,
-                    source="eds",
+                    cluster,
+                    address,
+                    health,
+                    int(weight) if isinstance(weight, _INT_OR_STR) else None,
+                    locality,
+                    priority,
+                    "eds",
                 )
             )
     return out
@@ -174,15 +183,16 @@ def endpoints_from_status(status: JsonDict) -> list[Endpoint]:
         ):
             eds_health = "UNHEALTHY"
         weight = host.get("weight")
+        # Positional, in field order: one call per host (see build_cluster).
         out.append(
             Endpoint(
-                cluster=cluster,
-                address=format_address(host.get("address")),
-                health=eds_health,
-                weight=int(weight) if isinstance(weight, int) else None,
-                locality=_locality(host.get("locality")),
-                priority=int(host.get("priority", 0) or 0),
-                source="status",
+                cluster,
+                format_address(host.get("address")),
+                eds_health,
+                int(weight) if isinstance(weight, int) else None,
+                _locality(host.get("locality")),
+                int(host.get("priority", 0) or 0),
+                "status",
             )
         )
     return out
@@ -207,9 +217,14 @@ def format_address(raw: Any) -> str:
 
 
 def _locality(raw: Any) -> str:
-    if not isinstance(raw, dict):
+    """``region/zone/sub_zone`` without empty trailing parts."""
+    if not raw or not isinstance(raw, dict):
         return ""
-    parts = [str(raw.get(k, "")) for k in ("region", "zone", "sub_zone")]
-    while parts and not parts[-1]:
-        parts.pop()
-    return "/".join(parts)
+    region = str(raw.get("region", ""))
+    zone = str(raw.get("zone", ""))
+    sub_zone = str(raw.get("sub_zone", ""))
+    if sub_zone:
+        return f"{region}/{zone}/{sub_zone}"
+    if zone:
+        return f"{region}/{zone}"
+    return region

@@ -53,43 +53,89 @@ def build_route_config(
 
 
 def _virtual_host(route_config: str, raw: JsonDict) -> VirtualHost:
-    vhost_name = str(raw.get("name", ""))
+    name = str(raw.get("name", ""))
     routes = tuple(
-        _route(route_config, vhost_name, index, route)
-        for index, route in enumerate(raw.get("routes") or ())
-        if isinstance(route, dict)
+        [
+            _route(route_config, name, index, route)
+            for index, route in enumerate(raw.get("routes") or ())
+            if isinstance(route, dict)
+        ]
     )
-    domains = tuple(str(d) for d in raw.get("domains") or ())
-    return VirtualHost(
-        route_config=route_config, name=vhost_name, domains=domains, routes=routes, raw=raw
-    )
+    domains = tuple(map(str, raw.get("domains") or ()))
+    return VirtualHost(route_config, name, domains, routes, raw)
 
 
 def _route(route_config: str, vhost: str, index: int, raw: JsonDict) -> Route:
     match = _match(raw.get("match") or {})
-    metadata = raw.get("metadata")
-    istio_config = None
+    istio_config = _istio_config(raw.get("metadata"))
+    decorator = raw.get("decorator")
+    operation = decorator.get("operation") if isinstance(decorator, dict) else None
+    if not isinstance(operation, str):
+        operation = None
+    per_filter = raw.get("typed_per_filter_config") or raw.get("per_filter_config") or {}
+    name = str(raw.get("name", ""))
+    fault = _first_of(per_filter, _FAULT_FILTERS)
+    action = raw.get("route")
+    if not isinstance(action, dict):
+        common: dict[str, Any] = {
+            "route_config": route_config,
+            "virtual_host": vhost,
+            "index": index,
+            "name": name,
+            "match": match,
+            "istio_config": istio_config,
+            "decorator": operation,
+            "fault": fault,
+            "raw": raw,
+        }
+        return _non_forwarding_route(common, raw)
+    weighted_clusters = _weighted_clusters(action.get("weighted_clusters"))
+    mirror_clusters = _mirror_clusters(action)
+    host_rewrite = action.get("host_rewrite_literal", action.get("host_rewrite"))
+    cluster = action.get("cluster")
+    cors = action.get("cors") or _first_of(per_filter, _CORS_FILTERS)
+    hash_policy = action.get("hash_policy")
+    # Positional, in field order: this runs once per route, and a keyword call to a dataclass
+    # costs three times as much (the class call packs the keywords into a dict).
+    return Route(
+        route_config,
+        vhost,
+        index,
+        name,
+        match,
+        "route",
+        cluster if isinstance(cluster, str) else None,
+        weighted_clusters,
+        action.get("cluster_header"),
+        None,  # redirect
+        None,  # direct_response_status
+        action.get("prefix_rewrite"),
+        action.get("regex_rewrite"),
+        host_rewrite if isinstance(host_rewrite, str) else None,
+        action.get("timeout"),
+        action.get("retry_policy"),
+        cors if isinstance(cors, dict) else None,
+        fault,
+        mirror_clusters,
+        tuple([h for h in hash_policy if isinstance(h, dict)]) if hash_policy else (),
+        istio_config,
+        operation,
+        raw,
+    )
+
+
+def _istio_config(metadata: Any) -> str | None:
+    """``filter_metadata.istio.config``: the VirtualService that produced the route."""
     if isinstance(metadata, dict):
         istio = (metadata.get("filter_metadata") or {}).get("istio")
         if isinstance(istio, dict) and isinstance(istio.get("config"), str):
-            istio_config = istio["config"]
-    decorator = raw.get("decorator")
-    operation = decorator.get("operation") if isinstance(decorator, dict) else None
-    per_filter = raw.get("typed_per_filter_config") or raw.get("per_filter_config") or {}
-    common: dict[str, Any] = {
-        "route_config": route_config,
-        "virtual_host": vhost,
-        "index": index,
-        "name": str(raw.get("name", "")),
-        "match": match,
-        "istio_config": istio_config,
-        "decorator": operation if isinstance(operation, str) else None,
-        "fault": _first_of(per_filter, _FAULT_FILTERS),
-        "raw": raw,
-    }
-    action = raw.get("route")
-    if isinstance(action, dict):
-        return _forwarding_route(common, action, per_filter)
+            config: str = istio["config"]
+            return config
+    return None
+
+
+def _non_forwarding_route(common: dict[str, Any], raw: JsonDict) -> Route:
+    """A redirect, direct response, filter or non-forwarding action (rare: keywords are fine)."""
     if isinstance(raw.get("redirect"), dict):
         return Route(action="redirect", redirect=raw["redirect"], **common)
     direct = raw.get("direct_response")
@@ -106,39 +152,27 @@ def _route(route_config: str, vhost: str, index: int, raw: JsonDict) -> Route:
     return Route(action="none", **common)
 
 
-def _forwarding_route(common: dict[str, Any], action: JsonDict, per_filter: Any) -> Route:
-    weighted: tuple[WeightedCluster, ...] = ()
-    weighted_raw = action.get("weighted_clusters")
-    if isinstance(weighted_raw, dict):
-        weighted = tuple(
-            WeightedCluster(name=str(c.get("name", "")), weight=_as_int(c.get("weight"), 0))
-            for c in weighted_raw.get("clusters") or ()
+def _weighted_clusters(weighted: Any) -> tuple[WeightedCluster, ...]:
+    if not isinstance(weighted, dict):
+        return ()
+    return tuple(
+        [
+            WeightedCluster(str(c.get("name", "")), _as_int(c.get("weight"), 0))
+            for c in weighted.get("clusters") or ()
             if isinstance(c, dict)
-        )
-    mirrors_raw = action.get("request_mirror_policies") or (
+        ]
+    )
+
+
+def _mirror_clusters(action: JsonDict) -> tuple[str, ...]:
+    mirrors = action.get("request_mirror_policies") or (
         [action["request_mirror_policy"]]
         if isinstance(action.get("request_mirror_policy"), dict)
-        else []
+        else ()
     )
-    mirrors = tuple(str(m.get("cluster", "")) for m in mirrors_raw if isinstance(m, dict))
-    host_rewrite = action.get("host_rewrite_literal", action.get("host_rewrite"))
-    cluster = action.get("cluster")
-    cors = action.get("cors") or _first_of(per_filter, _CORS_FILTERS)
-    return Route(
-        action="route",
-        cluster=cluster if isinstance(cluster, str) else None,
-        weighted_clusters=weighted,
-        cluster_header=action.get("cluster_header"),
-        prefix_rewrite=action.get("prefix_rewrite"),
-        regex_rewrite=action.get("regex_rewrite"),
-        host_rewrite=host_rewrite if isinstance(host_rewrite, str) else None,
-        timeout=action.get("timeout"),
-        retry_policy=action.get("retry_policy"),
-        cors=cors if isinstance(cors, dict) else None,
-        mirror_clusters=mirrors,
-        hash_policy=tuple(h for h in action.get("hash_policy") or () if isinstance(h, dict)),
-        **common,
-    )
+    if not mirrors:
+        return ()
+    return tuple([str(m.get("cluster", "")) for m in mirrors if isinstance(m, dict)])
 
 
 def _match(raw: JsonDict) -> RouteMatch:
@@ -159,16 +193,22 @@ def _match(raw: JsonDict) -> RouteMatch:
             config = policy.get("typed_config") or {}
             value = str(config.get("path_template", "")) if isinstance(config, dict) else ""
     case_sensitive = raw.get("case_sensitive")
+    # Positional, in field order: one call per route (see _route).
     return RouteMatch(
-        kind=kind,
-        value=value,
-        case_sensitive=True if case_sensitive is None else _as_bool(case_sensitive),
-        headers=tuple(_header(h) for h in raw.get("headers") or () if isinstance(h, dict)),
-        query_params=tuple(
-            _header(q) for q in raw.get("query_parameters") or () if isinstance(q, dict)
-        ),
-        grpc="grpc" in raw,
+        kind,
+        value,
+        True if case_sensitive is None else _as_bool(case_sensitive),
+        _headers(raw.get("headers")),
+        _headers(raw.get("query_parameters")),
+        "grpc" in raw,
     )
+
+
+def _headers(matchers: Any) -> tuple[HeaderMatch, ...]:
+    """Header (or query parameter) matchers; most routes have none."""
+    if not matchers:
+        return ()
+    return tuple([_header(m) for m in matchers if isinstance(m, dict)])
 
 
 def _header(raw: JsonDict) -> HeaderMatch:
@@ -205,7 +245,7 @@ def _string_match(raw: JsonDict) -> tuple[str, str]:
 
 
 def _first_of(config: Any, names: tuple[str, ...]) -> JsonDict | None:
-    if not isinstance(config, dict):
+    if not config or not isinstance(config, dict):
         return None
     for name in names:
         found = config.get(name)

@@ -3,8 +3,11 @@
 Only what the analysis needs is lifted into typed fields; every resource keeps a reference to its
 raw (snake_case) dict in ``raw`` so later stages can compare any field without a second parse.
 Instances are built once by ``analyzer.load.envoy`` and never mutated afterwards. The types built
-tens of thousands of times per dump (routes, clusters, endpoints) are plain slotted dataclasses
-rather than frozen ones: frozen initialisation costs about four times as much.
+tens of thousands of times per dump (routes, clusters, endpoints, their states) are plain slotted
+dataclasses rather than frozen ones: frozen initialisation costs about four times as much. The
+loaders build those with positional arguments (a keyword call to a dataclass costs three times
+as much), so adding or reordering their fields means updating ``analyzer/load/envoy_*.py``;
+``tests/load/test_envoy_builders.py`` checks every field by name.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ Status = Literal["active", "warming", "draining", "rejected"]
 ProxyKind = Literal["gateway", "sidecar", "waypoint", "unknown"]
 
 
-@dataclass(slots=True, frozen=True)
+# Not frozen (one is built per cluster; see the module docstring), but hashable by value like
+# the frozen types that hold it. Instances are shared (ACTIVE_STATIC): never change one.
+@dataclass(slots=True, unsafe_hash=True)
 class ResourceState:
     """Where a resource sits in Envoy's lifecycle, as the dump records it."""
 
