@@ -1,5 +1,8 @@
 """Turn YAML text into plain Python values in one pass, recording the line of every key and item.
 
+``iter_documents`` first offers the text to the rapidyaml reader (``yaml_fast``), which finds
+lines on demand; what that reader cannot vouch for is read here, on libyaml's events.
+
 This works on libyaml's event stream, not on ``yaml.compose_all``: the Cython composer recurses in
 C once per nesting level and crashes the interpreter (SIGSEGV) on ~100,000 nested brackets, and
 building values straight from events is also faster than composing nodes first. The pure-Python
