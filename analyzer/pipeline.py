@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from analyzer import __version__
 from analyzer.attribution.chain import ResourceGraph
 from analyzer.attribution.coverage import REPORTED_TYPES, coverage
 from analyzer.attribution.engine import attribute
-from analyzer.attribution.model import Attribution, source_record
+from analyzer.attribution.model import Attribution, Resource, Source, source_record
 from analyzer.checks.model import Finding
 from analyzer.checks.runner import Settings, run_checks
 from analyzer.load.envoy import load_proxies
 from analyzer.load.istio import load_istio
 from analyzer.load.namespaces import with_default_namespace
+from analyzer.load.source import gc_paused
 from analyzer.model.istio import IstioConfig
 from analyzer.report.schema import SCHEMA_VERSION
 
@@ -55,12 +57,15 @@ def analyze(
     if configs:
         progress(f"reading Istio YAML from {len(configs)} path(s)")
         config = with_default_namespace(load_istio(list(configs)), namespace)
-    attributions = []
-    for proxy in proxies:
-        progress(f"attributing {proxy.name}")
-        attributions.append(attribute(proxy, config))
-    progress("running checks")
-    findings = run_checks(config, attributions, settings)
+    # Attribution and the checks build hundreds of thousands of small objects (and no cycles):
+    # with the collector running, each full pass would rescan all of them again.
+    with gc_paused():
+        attributions = []
+        for proxy in proxies:
+            progress(f"attributing {proxy.name}")
+            attributions.append(attribute(proxy, config))
+        progress("running checks")
+        findings = run_checks(config, attributions, settings)
     return Analysis(list(dumps), list(configs), config, attributions, findings)
 
 
@@ -93,6 +98,11 @@ def _counts(findings: list[Finding]) -> dict[str, int]:
 
 def report_data(analysis: Analysis) -> dict[str, Any]:
     """The report as plain data, deterministic: sorted findings, resources in a stable order."""
+    with gc_paused():  # a dict per resource and source: nothing for the collector to find
+        return _report_data(analysis)
+
+
+def _report_data(analysis: Analysis) -> dict[str, Any]:
     by_proxy: dict[str, list[Finding]] = {}
     unowned: list[Finding] = []
     for finding in analysis.findings:
@@ -106,18 +116,6 @@ def report_data(analysis: Analysis) -> dict[str, Any]:
         cov = coverage(attribution)
         findings = by_proxy.get(proxy.name, [])
         graph = ResourceGraph(attribution) if findings else None
-        resources = sorted(
-            (
-                {
-                    "id": r.id,
-                    "type": r.type,
-                    "sources": [source_record(s) for s in attribution.of(r.id)],
-                }
-                for r in attribution.resources
-                if r.type in REPORTED_TYPES
-            ),
-            key=lambda r: (REPORTED_TYPES.index(r["type"]), r["id"]),
-        )
         proxies.append(
             {
                 "name": proxy.name,
@@ -126,7 +124,7 @@ def report_data(analysis: Analysis) -> dict[str, Any]:
                 "istio_version": proxy.istio_version,
                 "envoy_version": proxy.envoy_version,
                 "inputs": list(proxy.inputs),
-                "resources": resources,
+                "resources": _resources_data(attribution),
                 "findings": [_with_chain(finding_data(f), graph) for f in findings],
                 "summary": {
                     "resources": cov.total.resources,
@@ -146,6 +144,42 @@ def report_data(analysis: Analysis) -> dict[str, Any]:
         "proxies": proxies,
         "findings": [finding_data(f) for f in unowned],
     }
+
+
+_resource_id = attrgetter("id")
+
+
+def _resources_data(attribution: Attribution) -> list[dict[str, Any]]:
+    """The reported resources, by type (in ``REPORTED_TYPES`` order) then id, with sources."""
+    by_type: dict[str, list[Resource]] = {resource_type: [] for resource_type in REPORTED_TYPES}
+    for resource in attribution.resources:
+        group = by_type.get(resource.type)
+        if group is not None:
+            group.append(resource)
+    records: dict[int, dict[str, Any]] = {}
+    out: list[dict[str, Any]] = []
+    for group in by_type.values():
+        group.sort(key=_resource_id)
+        out.extend(
+            {"id": r.id, "type": r.type, "sources": _records(attribution.of(r.id), records)}
+            for r in group
+        )
+    return out
+
+
+def _records(sources: list[Source], memo: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``source_record`` of each source, made once per Source object.
+
+    One Source (a Service port, say) explains many resources of a large mesh: its record is
+    shared by all of them rather than rebuilt for each.
+    """
+    out = []
+    for source in sources:
+        record = memo.get(id(source))
+        if record is None:
+            record = memo[id(source)] = source_record(source)
+        out.append(record)
+    return out
 
 
 def _with_chain(data: dict[str, Any], graph: ResourceGraph | None) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analyzer.attribution.model import Attribution
+from analyzer.attribution.model import Attribution, Source
 
 REPORTED_TYPES = ("listener", "filter_chain", "route_config", "virtual_host", "route", "cluster")
 
@@ -38,24 +38,37 @@ class Coverage:
         return 1.0 if relevant == 0 else self.total.attributed / relevant
 
 
+def _explained(sources: list[Source]) -> tuple[bool, bool]:
+    """(some source is an object rather than a built-in, some such object is in the inputs)."""
+    by_object = False
+    for source in sources:
+        if not source.is_default:
+            if source.in_inputs:
+                return True, True  # usually the first source: no need to look further
+            by_object = True
+    return by_object, False
+
+
 def coverage(attribution: Attribution) -> Coverage:
     """Count attributed, inferred, default and unattributed resources."""
     counts: dict[str, list[int]] = {t: [0, 0, 0, 0, 0] for t in REPORTED_TYPES}
     unattributed = []
     for resource in attribution.resources:
-        if resource.type not in counts:
+        row = counts.get(resource.type)
+        if row is None:
             continue
-        row = counts[resource.type]
         row[0] += 1
         sources = attribution.of(resource.id)
         if not sources:
             row[4] += 1
             unattributed.append(resource.id)
-        elif all(s.is_default for s in sources):
+            continue
+        by_object, given = _explained(sources)
+        if not by_object:
             row[3] += 1
         else:
             row[1] += 1
-            if not any(s.in_inputs and not s.is_default for s in sources):
+            if not given:
                 row[2] += 1
     by_type = {t: TypeCoverage(*row) for t, row in counts.items()}
     total = TypeCoverage(*(sum(row[i] for row in counts.values()) for i in range(5)))

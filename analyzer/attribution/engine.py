@@ -18,6 +18,9 @@ _BOOTSTRAP_SECRETS = {
 }
 
 
+_PER_VHOST = frozenset({"virtual_host", "route"})
+
+
 def empty_config() -> IstioConfig:
     """An IstioConfig with nothing in it, for analysing a dump on its own."""
     return IstioConfig(objects=(), skipped=(), problems=(), files=())
@@ -33,6 +36,8 @@ def attribute(proxy: Proxy, config: IstioConfig | None = None) -> Attribution:
     route_config_cache: dict[str, list[Source]] = {}
     vhost_cache: dict[str, list[Source]] = {}
     for resource in resources:
+        if resource.type in _PER_VHOST:
+            continue  # below, with their vhost
         obj = resource.obj
         if isinstance(obj, Listener):
             found = listener_sources(mesh, obj, listener_key(obj))

@@ -67,13 +67,20 @@ def listener_sources(mesh: MeshIndex, listener: Listener, key: str) -> list[Sour
 
 
 def vhost_host_sources(mesh: MeshIndex, route_config: RouteConfig) -> list[Source]:
-    """Services behind a sidecar route config's ``<host>:<port>`` vhosts (YAML not given)."""
-    out: list[Source] = []
-    for vhost in route_config.virtual_hosts:
-        host, sep, port_text = vhost.name.rpartition(":")
-        if sep and port_text.isdigit():
-            out.extend(host_port_sources(mesh, host, int(port_text), "name"))
-    return out
+    """Services behind a sidecar route config's ``<host>:<port>`` vhosts (YAML not given).
+
+    Memoised per proxy: the route config and the listener using it both ask, and on a large
+    mesh the shared port's route config has a vhost per service.
+    """
+    cached = mesh.vhost_host_sources.get(id(route_config))
+    if cached is None or cached[0] is not route_config:
+        out: list[Source] = []
+        for vhost in route_config.virtual_hosts:
+            host, sep, port_text = vhost.name.rpartition(":")
+            if sep and port_text.isdigit():
+                out.extend(host_port_sources(mesh, host, int(port_text), "name"))
+        cached = mesh.vhost_host_sources[id(route_config)] = (route_config, tuple(out))
+    return list(cached[1])
 
 
 def _destination_sources(mesh: MeshIndex, listener: Listener) -> list[Source]:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from analyzer.model.envoy import Proxy
+from analyzer.model.envoy import Proxy, RouteConfig
 from analyzer.model.istio import IstioConfig, IstioObject
 from analyzer.model.values import as_int
+
+if TYPE_CHECKING:
+    from analyzer.attribution.model import Source
 
 # Slugs used in filter_metadata.istio.config paths -> Kubernetes kinds.
 KIND_SLUGS = {
@@ -25,6 +29,7 @@ KIND_SLUGS = {
 }
 
 
+@lru_cache(maxsize=16384)  # clusters and routes repeat the paths of their rules
 def parse_config_path(path: str) -> tuple[str, str, str] | None:
     """``/apis/networking.istio.io/v1/namespaces/ns/virtual-service/name`` -> (kind, ns, name).
 
@@ -108,6 +113,15 @@ class MeshIndex:
     instance_ips: frozenset[str] = frozenset()
     _rule_copies: dict[tuple[str, str], list[IstioObject]] | None = None
     _ports_cache: dict[int, list[ServicePort]] = field(default_factory=dict)
+    host_sources: dict[tuple[str, int | None, str, bool], tuple[Source, ...]] = field(
+        default_factory=dict
+    )
+    """Memo of ``sources.host_port_sources``: clusters, vhosts and route configs ask about the
+    same hosts and ports, thousands of times on a large mesh."""
+    vhost_host_sources: dict[int, tuple[RouteConfig, tuple[Source, ...]]] = field(
+        default_factory=dict
+    )
+    """Memo of ``listeners.vhost_host_sources``: ``id`` of the route config -> (it, sources)."""
 
     @classmethod
     def build(cls, config: IstioConfig, proxy: Proxy) -> MeshIndex:
@@ -170,7 +184,7 @@ class MeshIndex:
             vip = service.spec.get("clusterIP")
             if isinstance(vip, str) and vip and vip != "None":
                 self.services_by_vip.setdefault(vip, service)
-            for port in _ports(service):
+            for port in self.ports_of(service):
                 self.ports_by_number.setdefault(port.number, []).append(port)
             selector = service.spec.get("selector")
             if (
@@ -185,7 +199,7 @@ class MeshIndex:
             for host_index, host in enumerate(entry.spec.get("hosts") or ()):
                 if isinstance(host, str):
                     self.entries_by_host.setdefault(host, []).append((entry, host_index))
-            for port in _ports(entry):
+            for port in self.ports_of(entry):
                 self.ports_by_number.setdefault(port.number, []).append(port)
 
     def _index_rules(self) -> None:
@@ -221,7 +235,7 @@ class MeshIndex:
     def target_port(self, server_port: int) -> int:
         """Translate a Gateway server port through the gateway Service (port -> targetPort)."""
         for service in self.gateway_services:
-            for port in _ports(service):
+            for port in self.ports_of(service):
                 if port.number == server_port and port.target_port is not None:
                     return port.target_port
         return server_port

@@ -9,6 +9,7 @@ from analyzer.model.envoy import Proxy
 
 if TYPE_CHECKING:
     from analyzer.attribution.mesh import MeshIndex
+    from analyzer.model.istio import IstioObject
 
 Evidence = Literal["metadata", "name", "match", "default"]
 ResourceType = Literal[
@@ -26,7 +27,10 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
 EVIDENCE_RANK: dict[str, int] = {"metadata": 0, "name": 1, "match": 2, "default": 3}
 
 
-@dataclass(frozen=True, slots=True)
+# Source and Resource are plain slotted dataclasses rather than frozen ones: a large mesh builds
+# tens of thousands of each per proxy, and frozen initialisation costs about three times as much.
+# Neither is ever modified after creation (a Source is shared by all the resources it explains).
+@dataclass(slots=True)
 class Source:
     """One Istio object (and rule in it) that contributed to an Envoy resource."""
 
@@ -42,16 +46,35 @@ class Source:
     """False when the object is known by name or metadata but its YAML was not given."""
     note: str = ""
     """One line of explanation (what a built-in is for, why an object is inferred)."""
-    rule_line: int | None = None
-    """Line of the enclosing rule (``spec.http[1]`` for ``spec.http[1].match[0]``), for quoting."""
+    obj: IstioObject | None = field(default=None, compare=False, repr=False)
+    """The loaded object the source points into (None for built-ins and inferred objects)."""
 
     @property
     def is_default(self) -> bool:
         """True for Istio built-ins."""
         return self.evidence == "default"
 
+    @property
+    def rule_line(self) -> int | None:
+        """Line of the enclosing rule (``spec.http[1]`` for ``spec.http[1].match[0]``), for quoting.
 
-@dataclass(frozen=True, slots=True)
+        Looked up on demand: only ``explain`` quotes rules, and line lookups are not free.
+        """
+        rule = rule_root(self.path)
+        if self.obj is None or rule is None or rule == self.path:
+            return self.line
+        return self.obj.line_of(rule)
+
+
+def rule_root(path: str | None) -> str | None:
+    """``spec.http[1].match[0]`` -> ``spec.http[1]``: the rule a path sits in."""
+    if not path:
+        return None
+    end = path.find("]")
+    return path[: end + 1] if end > 0 else path
+
+
+@dataclass(slots=True)
 class Resource:
     """One Envoy resource with its stable id."""
 
@@ -76,7 +99,8 @@ class Attribution:
 
     def of(self, resource_id: str) -> list[Source]:
         """The sources of a resource (empty when unattributed or unknown)."""
-        return self.sources.get(resource_id, [])
+        found = self.sources.get(resource_id)  # no default list built on every call
+        return found if found is not None else []
 
     def resource(self, resource_id: str) -> Resource | None:
         """The resource with this id, or None."""

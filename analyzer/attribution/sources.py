@@ -9,25 +9,15 @@ from analyzer.model.istio import IstioObject
 
 def from_object(obj: IstioObject, path: str | None, evidence: Evidence, note: str = "") -> Source:
     """A source pointing into a loaded Istio object (file and line of the rule)."""
-    line = obj.line_of(path) if path else obj.origin.line
-    rule = _rule_root(path)
     return Source(
         ref=f"{obj.kind}/{obj.namespace}/{obj.name}",
         path=path,
         file=obj.origin.file,
-        line=line,
+        line=obj.line_of(path) if path else obj.origin.line,
         evidence=evidence,
         note=note,
-        rule_line=obj.line_of(rule) if rule else line,
+        obj=obj,
     )
-
-
-def _rule_root(path: str | None) -> str | None:
-    """``spec.http[1].match[0]`` -> ``spec.http[1]``: the rule a path sits in."""
-    if not path:
-        return None
-    end = path.find("]")
-    return path[: end + 1] if end > 0 else path
 
 
 def inferred(kind: str, namespace: str, name: str, evidence: Evidence, note: str) -> Source:
@@ -52,6 +42,8 @@ def default(name: str, note: str) -> Source:
 
 def dedupe(sources: list[Source]) -> list[Source]:
     """Keep the first of equal (ref, path) sources, preferring stronger evidence order as given."""
+    if len(sources) < 2:
+        return list(sources)
     seen: set[tuple[str, str | None]] = set()
     out = []
     for source in sources:
@@ -65,7 +57,18 @@ def dedupe(sources: list[Source]) -> list[Source]:
 def host_port_sources(
     mesh: MeshIndex, host: str, port: int | None, evidence: Evidence, for_vhost: bool = False
 ) -> list[Source]:
-    """The Service or ServiceEntry that declares ``host`` (and ``port``)."""
+    """The Service or ServiceEntry that declares ``host`` (and ``port``); memoised per proxy."""
+    # Only ServiceEntry sources depend on for_vhost: leave it out of a Service's key.
+    key = (host, port, evidence, for_vhost and host not in mesh.services_by_host)
+    found = mesh.host_sources.get(key)
+    if found is None:
+        found = mesh.host_sources[key] = tuple(_declaring(mesh, host, port, evidence, for_vhost))
+    return list(found)
+
+
+def _declaring(
+    mesh: MeshIndex, host: str, port: int | None, evidence: Evidence, for_vhost: bool
+) -> list[Source]:
     service = mesh.services_by_host.get(host)
     if service is not None:
         return [from_object(service, _port_path(mesh.ports_of(service), port), evidence)]

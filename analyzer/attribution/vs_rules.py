@@ -164,34 +164,47 @@ def _destinations(
     return frozenset(out)
 
 
-def _route_destinations(route: Route) -> set[tuple[str, str, int | None]]:
-    out = set()
+@dataclass(slots=True)
+class _RouteKeys:
+    """A route's conditions and destinations, normalised once and compared with every slot."""
+
+    path: PathKey
+    headers: frozenset[HeaderKey]
+    destinations: frozenset[tuple[str, str, int | None]]
+    loose: frozenset[tuple[str, str]]
+    """``destinations`` without their ports."""
+
+
+def _route_keys(route: Route) -> _RouteKeys:
+    destinations = set()
     for name in route.clusters:
         parts = name.split("|")
         if len(parts) == 4:
-            out.add((parts[3], parts[2], int(parts[1]) if parts[1].isdigit() else None))
-    return out
+            destinations.add((parts[3], parts[2], int(parts[1]) if parts[1].isdigit() else None))
+    return _RouteKeys(
+        route_path_key(route.match),
+        route_header_keys(route.match),
+        frozenset(destinations),
+        frozenset((host, subset) for host, subset, _ in destinations),
+    )
 
 
-def _destinations_equal(slot: RuleSlot, route: Route) -> bool:
-    actual = _route_destinations(route)
+def _destinations_equal(slot: RuleSlot, route: _RouteKeys) -> bool:
+    actual = route.destinations
     if len(actual) != len(slot.destinations):
         return False
-    loose = {(host, subset) for host, subset, _ in actual}
     for host, subset, port in slot.destinations:
         if port is None:
-            if (host, subset) not in loose:
+            if (host, subset) not in route.loose:
                 return False
         elif (host, subset, port) not in actual:
             return False
     return True
 
 
-def slot_matches(slot: RuleSlot, route: Route) -> bool:
+def _conditions_match(slot: RuleSlot, route: _RouteKeys) -> bool:
     """True when the route's conditions are the slot's (headers istiod adds are tolerated)."""
-    return slot.path == route_path_key(route.match) and slot.headers <= route_header_keys(
-        route.match
-    )
+    return slot.path == route.path and slot.headers <= route.headers
 
 
 def assign_rules(
@@ -206,12 +219,13 @@ def assign_rules(
     cursor = 0
     for route in routes:
         best: tuple[int, int] | None = None
+        keys = _route_keys(route)
         for position, slot in enumerate(slots):
-            if not slot_matches(slot, route):
+            if not _conditions_match(slot, keys):
                 continue
             score = 0
             named = bool(route.name and slot.name == route.name)
-            same_destinations = _destinations_equal(slot, route)
+            same_destinations = _destinations_equal(slot, keys)
             if strict and not (named or same_destinations):
                 # Without metadata, conditions alone are too weak: a Service's default route
                 # also matches "/" (a VirtualService that did not apply looks just like it).

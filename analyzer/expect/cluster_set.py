@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from analyzer.attribution.mesh import parse_config_path
 from analyzer.expect.clusters import (
     ExpectedCluster,
     PolicyDiff,
+    Setting,
     diff_cluster,
     expected_settings,
 )
@@ -26,22 +29,30 @@ class ClusterDrift:
     diff: PolicyDiff
 
 
-def expected_clusters(prediction: Prediction) -> list[ExpectedCluster]:
-    """Outbound clusters this proxy should hold (sidecars: every visible port; gateways: used)."""
+def expected_clusters(
+    prediction: Prediction, held: AbstractSet[str] = frozenset()
+) -> list[ExpectedCluster]:
+    """Outbound clusters this proxy should hold (sidecars: every visible port; gateways: used).
+
+    Those named in ``held`` are left out (the proxy has them: nothing to explain).
+    """
     if prediction.is_gateway:
-        return _gateway_clusters(prediction)
+        return [e for e in _gateway_clusters(prediction) if e.name not in held]
     if prediction.mesh.proxy.kind != "sidecar":
         return []
     out = []
     for decl in prediction.registry.all_visible():
         name = f"outbound|{decl.number}||{decl.host}"
-        why = f"port {decl.number} of {decl.obj.kind} {decl.namespace}/{decl.obj.name}"
-        out.append(ExpectedCluster(name, decl.obj, decl.path, why))
+        if name not in held:
+            why = f"port {decl.number} of {decl.obj.kind} {decl.namespace}/{decl.obj.name}"
+            out.append(ExpectedCluster(name, decl.obj, decl.path, why))
         rule = prediction.effective_rule(decl.host)
         if rule is None or not rule.scope_certain:
             continue
         for subset in rule.subsets:
             name = f"outbound|{decl.number}|{subset.name}|{decl.host}"
+            if name in held:
+                continue
             owner = f"{subset.rule.namespace}/{subset.rule.name}"
             why = f"subset {subset.name} of DestinationRule {owner}"
             out.append(ExpectedCluster(name, subset.rule, subset.path, why))
@@ -112,7 +123,7 @@ def missing_clusters(prediction: Prediction) -> list[ExpectedCluster]:
     if not clusters:
         return []
     names = {c.name for c in clusters}
-    out = [e for e in expected_clusters(prediction) if e.name not in names]
+    out = expected_clusters(prediction, names)
     inbound_ports = {
         c.key.port for c in clusters if c.key is not None and c.key.direction == "inbound"
     }
@@ -126,6 +137,9 @@ def cluster_drifts(prediction: Prediction) -> list[ClusterDrift]:
     """Fields of outbound clusters that differ from their DestinationRule's policy."""
     out: list[ClusterDrift] = []
     sidecar = prediction.mesh.proxy.kind == "sidecar"
+    # The clusters of one host and port share their settings, except for subsets with a policy
+    # of their own: (rule, port, subset or "") -> settings.
+    shared: dict[tuple[int, int, str], list[Setting]] = {}
     for cluster in prediction.mesh.proxy.clusters:
         key = cluster.key
         if cluster.state.status != "active" or key is None or key.sni_form:
@@ -135,14 +149,19 @@ def cluster_drifts(prediction: Prediction) -> list[ClusterDrift]:
         rule = prediction.effective_rule(key.host)
         if rule is None or not rule.certain:
             continue
-        if key.subset and rule.subset(key.subset) is None:
+        subset = rule.subset(key.subset) if key.subset else None
+        if key.subset and subset is None:
             continue
         named = parse_config_path(cluster.istio_config or "")
         if named is not None:
             refs = {(r.namespace, r.name) for r in rule.rules}
             if named[0] != "DestinationRule" or (named[1], named[2]) not in refs:
                 continue  # istiod applied another rule than predicted: ML0303 explains why
-        settings = expected_settings(rule, key.port, key.subset, sidecar)
+        own_policy = subset is not None and isinstance(subset.spec.get("trafficPolicy"), Mapping)
+        memo_key = (id(rule), key.port, key.subset if own_policy else "")
+        settings = shared.get(memo_key)
+        if settings is None:
+            settings = shared[memo_key] = expected_settings(rule, key.port, key.subset, sidecar)
         out.extend(ClusterDrift(cluster, diff) for diff in diff_cluster(settings, cluster))
     return out
 

@@ -17,11 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.expect.common import same_duration
+from analyzer.expect.common import int_of, same_duration
 from analyzer.expect.rules import EffectiveRule
 from analyzer.model.envoy import Cluster
 from analyzer.model.istio import IstioObject
-from analyzer.model.values import as_int
 
 _POLICY_FIELDS = ("connectionPool", "loadBalancer", "outlierDetection", "tls")
 _SIMPLE_LB = {
@@ -49,7 +48,10 @@ class ExpectedCluster:
     why: str
 
 
-@dataclass(frozen=True, slots=True)
+# A plain slotted dataclass rather than a frozen one: about ten are built per DestinationRule
+# and port, and frozen initialisation costs about three times as much. Never modified after
+# creation (the clusters of one host and port share them).
+@dataclass(slots=True)
 class Setting:
     """One policy field in Envoy terms, with the rule path that sets it."""
 
@@ -184,14 +186,14 @@ def _outlier(value: Mapping[str, Any], path: str, owner: IstioObject) -> list[Se
 
 def diff_cluster(settings: list[Setting], cluster: Cluster) -> list[PolicyDiff]:
     """The settings the cluster does not carry."""
-    out = []
+    out: list[PolicyDiff] = []
+    if not settings:
+        return out
+    thresholds = _default_thresholds(cluster)
     for setting in settings:
-        found = _found(setting, cluster)
-        if found is None:
-            continue
-        ok, text = found
-        if not ok:
-            out.append(PolicyDiff(setting, text, _SYMPTOMS[setting.field.split(".")[0]]))
+        found = _differs(setting, cluster, thresholds)
+        if found is not None:
+            out.append(PolicyDiff(setting, found, _SYMPTOMS[setting.field.split(".")[0]]))
     return out
 
 
@@ -204,43 +206,58 @@ _SYMPTOMS = {
 }
 
 
-def _found(setting: Setting, cluster: Cluster) -> tuple[bool, str] | None:
-    """(matches, what the cluster holds), or None when the cluster cannot be compared."""
+def _default_thresholds(cluster: Cluster) -> Mapping[str, Any] | None:
+    """The cluster's circuit breaker thresholds of priority DEFAULT, if any."""
+    thresholds = (cluster.circuit_breakers or {}).get("thresholds") or []
+    return next(
+        (
+            t
+            for t in thresholds
+            if isinstance(t, Mapping) and t.get("priority", "DEFAULT") == "DEFAULT"
+        ),
+        None,
+    )
+
+
+def _differs(
+    setting: Setting, cluster: Cluster, thresholds: Mapping[str, Any] | None
+) -> str | None:
+    """What the cluster holds instead of the setting; None when it matches or cannot be compared.
+
+    ``thresholds`` are the cluster's DEFAULT circuit breaker thresholds (``_default_thresholds``).
+    """
     field = setting.field
     if field == "lb_policy":
-        if cluster.discovery_type == "ORIGINAL_DST":
+        if cluster.discovery_type == "ORIGINAL_DST" or cluster.lb_policy == setting.expected:
             return None
-        return cluster.lb_policy == setting.expected, cluster.lb_policy
+        return cluster.lb_policy
     if field == "tls":
         if cluster.key is not None and cluster.key.sni_form:
             return None
-        return cluster.tls_mode in setting.expected, cluster.tls_mode
+        return None if cluster.tls_mode in setting.expected else cluster.tls_mode
     if field == "connect_timeout":
-        return same_duration(setting.expected, cluster.connect_timeout), str(
-            cluster.connect_timeout
-        )
-    if field.startswith("circuit_breakers."):
-        key = field.split(".", 1)[1]
-        thresholds = (cluster.circuit_breakers or {}).get("thresholds") or []
-        default = next(
-            (
-                t
-                for t in thresholds
-                if isinstance(t, Mapping) and t.get("priority", "DEFAULT") == "DEFAULT"
-            ),
-            None,
-        )
-        got = as_int(default.get(key)) if isinstance(default, Mapping) else None
-        return got == setting.expected, "absent" if got is None else str(got)
-    if field.startswith("outlier_detection."):
-        key = field.split(".", 1)[1]
-        detection = cluster.outlier_detection or {}
-        raw = detection.get(key)
+        if same_duration(setting.expected, cluster.connect_timeout):
+            return None
+        return str(cluster.connect_timeout)
+    group, _, key = field.partition(".")
+    if group == "circuit_breakers":
+        got = int_of(thresholds.get(key)) if thresholds is not None else None
+        return _unless_equal(got, setting.expected)
+    if group == "outlier_detection":
+        raw = (cluster.outlier_detection or {}).get(key)
         if key in ("interval", "base_ejection_time"):
-            return same_duration(setting.expected, raw), "absent" if raw is None else str(raw)
-        got = as_int(raw)
-        return got == setting.expected, "absent" if got is None else str(got)
+            if same_duration(setting.expected, raw):
+                return None
+            return "absent" if raw is None else str(raw)
+        return _unless_equal(int_of(raw), setting.expected)
     return None
+
+
+def _unless_equal(got: int | None, expected: Any) -> str | None:
+    """None when ``got`` is the expected number, else how to show it."""
+    if got == expected:
+        return None
+    return "absent" if got is None else str(got)
 
 
 def envoy_value(setting: Setting) -> str:

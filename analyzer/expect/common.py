@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from analyzer.model.envoy import Proxy
 from analyzer.model.istio import IstioConfig, IstioObject
-from analyzer.model.values import host_covers
+from analyzer.model.values import as_int, host_covers
 
 EXPORT_ANNOTATION = "networking.istio.io/exportTo"
 UNSURE_ORDER = "creation times not given: assumed created together, which istiod orders by name"
@@ -74,10 +75,12 @@ def creation_order(objects: Sequence[IstioObject]) -> tuple[list[IstioObject], b
     ``kubectl apply`` creates objects within the same second, and istiod then orders them by name
     and namespace, so that order stands in for it; the answer is marked uncertain.
     """
-    if objects and all(o.creation_timestamp for o in objects):
+    if len(objects) < 2:
+        return list(objects), True  # usually one rule or VirtualService per host
+    if all(o.creation_timestamp for o in objects):
         ordered = sorted(objects, key=lambda o: (str(o.creation_timestamp), o.name, o.namespace))
         return ordered, True
-    return sorted(objects, key=lambda o: (o.name, o.namespace)), len(objects) <= 1
+    return sorted(objects, key=lambda o: (o.name, o.namespace)), False
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
@@ -86,6 +89,8 @@ _FACTORS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0
 
 def seconds(value: Any) -> float | None:
     """A duration in seconds: Istio's ``1m30s``/``500ms``, Envoy's ``0.500s``, a Duration dict."""
+    if isinstance(value, str):
+        return _text_seconds(value)
     if isinstance(value, dict):
         secs = float(value.get("seconds", 0) or 0)
         return secs + float(value.get("nanos", 0) or 0) / 1e9
@@ -93,7 +98,14 @@ def seconds(value: Any) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value)
-    text = str(value).strip()
+    return _text_seconds(str(value))
+
+
+# A large mesh repeats a handful of durations (``10s``, ``0.010s``) across thousands of
+# clusters and routes: parse each spelling once.
+@lru_cache(maxsize=4096)
+def _text_seconds(text: str) -> float | None:
+    text = text.strip()
     if not text:
         return None
     total, position = 0.0, 0
@@ -109,6 +121,11 @@ def same_duration(a: Any, b: Any) -> bool:
     """Equal durations (to the millisecond), however written."""
     first, second = seconds(a), seconds(b)
     return first is not None and second is not None and abs(first - second) < 5e-4
+
+
+def int_of(value: Any) -> int | None:
+    """``as_int``, quick for what the inputs nearly always hold there: a plain int."""
+    return value if type(value) is int else as_int(value)
 
 
 def hosts_intersect(a: str, b: str) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from analyzer.attribution.mesh import MeshIndex
 from analyzer.expect.gateways import GatewayView, gateway_view
-from analyzer.expect.routes import Placement, placements
+from analyzer.expect.routes import Placement, placements, vs_destinations
 from analyzer.expect.rules import EffectiveRule, effective_rule, rules_by_host
 from analyzer.expect.scope import VsScope, vs_scope
 from analyzer.expect.services import Registry
@@ -25,6 +27,10 @@ class Prediction:
     rules: dict[str, list[IstioObject]]
     placements: list[Placement]
     _effective: dict[str, EffectiveRule | None] = field(default_factory=dict, repr=False)
+    _destinations: list[tuple[IstioObject, str, Mapping[str, Any]]] | None = field(
+        default=None, repr=False
+    )
+    _cluster_hosts: dict[str, set[str]] | None = field(default=None, repr=False)
 
     def host_namespace(self, host: str) -> str:
         """Namespace of the Service or ServiceEntry declaring ``host`` (from the FQDN if none)."""
@@ -37,10 +43,42 @@ class Prediction:
     def effective_rule(self, host: str) -> EffectiveRule | None:
         """The DestinationRule configuration this proxy applies to ``host`` (cached)."""
         if host not in self._effective:
-            self._effective[host] = effective_rule(
-                self.mesh, self.rules, host, self.namespace, self.host_namespace(host)
+            self._effective[host] = (
+                effective_rule(
+                    self.mesh, self.rules, host, self.namespace, self.host_namespace(host)
+                )
+                if host in self.rules  # most hosts have no rule: skip the namespace lookup
+                else None
             )
         return self._effective[host]
+
+    def bound_destinations(self) -> list[tuple[IstioObject, str, Mapping[str, Any]]]:
+        """(VirtualService, path, destination) of each destination of the VirtualServices here.
+
+        Route destinations and mirrors (see ``routes.vs_destinations``); cached, as three checks
+        walk them. The caller must not modify the list.
+        """
+        if self._destinations is None:
+            self._destinations = [
+                (binding.vs, path, destination)
+                for binding in self.scope.bindings
+                for path, destination in vs_destinations(binding.vs)
+            ]
+        return self._destinations
+
+    def cluster_hosts(self) -> dict[str, set[str]]:
+        """Hosts of the proxy's outbound clusters -> their subsets ('' for the default cluster).
+
+        Cached; the caller must not modify it.
+        """
+        if self._cluster_hosts is None:
+            out: dict[str, set[str]] = {}
+            for cluster in self.mesh.proxy.clusters:
+                key = cluster.key
+                if key is not None and key.direction == "outbound" and key.host:
+                    out.setdefault(key.host, set()).add(key.subset)
+            self._cluster_hosts = out
+        return self._cluster_hosts
 
     @property
     def is_gateway(self) -> bool:

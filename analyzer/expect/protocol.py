@@ -10,6 +10,7 @@ builds nothing for them. ServiceEntry ports name their protocol explicitly.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 HTTP_FAMILY = frozenset({"HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTP_PROXY"})
@@ -40,6 +41,7 @@ def parse_protocol(text: Any) -> str:
     return upper if upper in _KNOWN else AUTO
 
 
+@lru_cache(maxsize=1024)  # a mesh has thousands of ports but few port names
 def protocol_from_name(name: str) -> str:
     """Protocol named by a port name (``http-web`` -> HTTP, ``grpc-web`` -> GRPC-WEB)."""
     lower = name.lower()

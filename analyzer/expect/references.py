@@ -7,7 +7,7 @@ subset is called unknown only when neither knows it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,55 +35,26 @@ class Problem:
     found: str | None = None
 
 
-def dump_hosts(prediction: Prediction) -> dict[str, set[str]]:
-    """Hosts of the proxy's outbound clusters -> their subsets ('' for the default cluster)."""
-    out: dict[str, set[str]] = {}
-    for cluster in prediction.mesh.proxy.clusters:
-        key = cluster.key
-        if key is not None and key.direction == "outbound" and key.host:
-            out.setdefault(key.host, set()).add(key.subset)
-    return out
-
-
-def vs_destinations(vs: IstioObject) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(path, destination) of every route destination and mirror of a VirtualService."""
-    for section in ("http", "tcp", "tls"):
-        for rule_index, rule in enumerate(vs.spec.get(section) or ()):
-            if not isinstance(rule, Mapping):
-                continue
-            base = f"spec.{section}[{rule_index}]"
-            for index, entry in enumerate(rule.get("route") or ()):
-                if isinstance(entry, Mapping) and isinstance(entry.get("destination"), Mapping):
-                    yield f"{base}.route[{index}].destination", entry["destination"]
-            if isinstance(rule.get("mirror"), Mapping):
-                yield f"{base}.mirror", rule["mirror"]
-            for index, entry in enumerate(rule.get("mirrors") or ()):
-                if isinstance(entry, Mapping) and isinstance(entry.get("destination"), Mapping):
-                    yield f"{base}.mirrors[{index}].destination", entry["destination"]
-
-
 def unresolved_destinations(prediction: Prediction) -> list[Problem]:
     """Destinations of the VirtualServices applied here that no Service/SE/subset defines."""
     mesh = prediction.mesh
-    known_hosts = dump_hosts(prediction)
+    known_hosts = prediction.cluster_hosts()
     if not known_hosts and not live_objects(mesh.config, "Service"):
         return []
     out = []
-    for binding in prediction.scope.bindings:
-        vs = binding.vs
-        for path, destination in vs_destinations(vs):
-            written = destination.get("host")
-            if not isinstance(written, str) or not written or ambiguous_short_host(written):
-                continue
-            host = resolve_host(written, vs.namespace, mesh.domain)
-            problem = _host_problem(prediction, vs, host, known_hosts)
-            if problem is None:
-                problem = _subset_problem(prediction, host, destination, known_hosts)
-            if problem is None:
-                problem = _port_problem(prediction, host, destination, known_hosts)
-            if problem is not None:
-                message, sub = problem
-                out.append(Problem(vs, f"{path}{sub}", message))
+    for vs, path, destination in prediction.bound_destinations():
+        written = destination.get("host")
+        if not isinstance(written, str) or not written or ambiguous_short_host(written):
+            continue
+        host = resolve_host(written, vs.namespace, mesh.domain)
+        problem = _host_problem(prediction, vs, host, known_hosts)
+        if problem is None:
+            problem = _subset_problem(prediction, host, destination, known_hosts)
+        if problem is None:
+            problem = _port_problem(prediction, host, destination, known_hosts)
+        if problem is not None:
+            message, sub = problem
+            out.append(Problem(vs, f"{path}{sub}", message))
     return out
 
 
@@ -154,7 +125,7 @@ def _port_problem(
 def destination_rule_problems(prediction: Prediction) -> list[Problem]:
     """DestinationRules that are unknown, not exported or overridden from this proxy."""
     mesh = prediction.mesh
-    known = dump_hosts(prediction)
+    known = prediction.cluster_hosts()
     out = []
     used = _used_subsets(prediction)
     for rule in live_objects(mesh.config, "DestinationRule"):
@@ -189,14 +160,12 @@ def _host_known(prediction: Prediction, host: str, known: dict[str, set[str]]) -
 
 def _used_subsets(prediction: Prediction) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for binding in prediction.scope.bindings:
-        vs = binding.vs
-        for _path, destination in vs_destinations(vs):
-            written = destination.get("host")
-            subset = destination.get("subset")
-            if isinstance(written, str) and isinstance(subset, str) and subset:
-                host = resolve_host(written, vs.namespace, prediction.mesh.domain)
-                out.setdefault(host, set()).add(subset)
+    for vs, _path, destination in prediction.bound_destinations():
+        written = destination.get("host")
+        subset = destination.get("subset")
+        if isinstance(written, str) and isinstance(subset, str) and subset:
+            host = resolve_host(written, vs.namespace, prediction.mesh.domain)
+            out.setdefault(host, set()).add(subset)
     return out
 
 
@@ -268,10 +237,8 @@ def service_entry_problems(prediction: Prediction) -> list[Problem]:
 
 def _routed_hosts(prediction: Prediction) -> list[str]:
     out = []
-    for binding in prediction.scope.bindings:
-        vs = binding.vs
-        for _path, destination in vs_destinations(vs):
-            written = destination.get("host")
-            if isinstance(written, str) and written:
-                out.append(resolve_host(written, vs.namespace, prediction.mesh.domain))
+    for vs, _path, destination in prediction.bound_destinations():
+        written = destination.get("host")
+        if isinstance(written, str) and written:
+            out.append(resolve_host(written, vs.namespace, prediction.mesh.domain))
     return out

@@ -78,9 +78,10 @@ def _text(dests: list[tuple[str, int | None]]) -> str:
     )
 
 
-def _dest_matches(expected: Destination, name: str) -> bool:
-    if expected.cluster is not None:
-        return name == expected.cluster
+def _dest_matches(expected: Destination, cluster: str | None, name: str) -> bool:
+    """Whether cluster ``name`` is the expected destination (``cluster``: its name if known)."""
+    if cluster is not None:
+        return name == cluster
     parts = name.split("|")
     return len(parts) == 4 and parts[3] == expected.host and parts[2] == expected.subset
 
@@ -101,26 +102,36 @@ def _destinations(
         if route.cluster is not None
         else [(w.name, w.weight) for w in route.weighted_clusters]
     )
+    field = _mismatch(expected, found)
+    if field is None:
+        return []
     want = [(d.cluster or f"outbound|*|{d.subset}|{d.host}", d.weight) for d in expected]
-    path = f"{base}.route"
+    symptom = (
+        "traffic is split in other proportions than the rule says"
+        if field == "weight"
+        else _symptom()
+    )
+    return [FieldDiff(field, f"{base}.route", _text(want), _text(found) or "none", symptom)]
+
+
+def _mismatch(expected: list[Destination], found: list[tuple[str, int | None]]) -> str | None:
+    """Which destination field differs, or None when none does.
+
+    ``destination`` (other hosts or another count), ``subset`` (the same hosts) or ``weight``.
+    """
     if len(found) != len(expected):
-        return [FieldDiff("destination", path, _text(want), _text(found) or "none", _symptom())]
+        return "destination"
     unmatched = list(found)
-    weight_diffs = []
+    weights_differ = False
     for dest in expected:
-        match = next((f for f in unmatched if _dest_matches(dest, f[0])), None)
+        cluster = dest.cluster
+        match = next((f for f in unmatched if _dest_matches(dest, cluster, f[0])), None)
         if match is None:
-            break
+            return "subset" if _same_hosts(expected, found) else "destination"
         unmatched.remove(match)
         if dest.weight is not None and match[1] is not None and match[1] != dest.weight:
-            weight_diffs.append((dest, match))
-    else:
-        if weight_diffs:
-            symptom = "traffic is split in other proportions than the rule says"
-            return [FieldDiff("weight", path, _text(want), _text(found), symptom)]
-        return []
-    field = "subset" if _same_hosts(expected, found) else "destination"
-    return [FieldDiff(field, path, _text(want), _text(found), _symptom())]
+            weights_differ = True
+    return "weight" if weights_differ else None
 
 
 def _same_hosts(expected: list[Destination], found: list[tuple[str, int | None]]) -> bool:
@@ -240,7 +251,8 @@ def _mirrors(
 ) -> list[FieldDiff]:
     out = []
     for dest in mirror_destinations(vs, rule, listen_port, registry):
-        if not any(_dest_matches(dest, name) for name in route.mirror_clusters):
+        cluster = dest.cluster
+        if not any(_dest_matches(dest, cluster, name) for name in route.mirror_clusters):
             want = dest.cluster or f"outbound|*|{dest.subset}|{dest.host}"
             symptom = "traffic is not mirrored where the rule says"
             found = ", ".join(route.mirror_clusters) or "no mirror"

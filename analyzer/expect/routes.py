@@ -16,8 +16,9 @@ further route is built. Delegating rules are not predicted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from analyzer.attribution.mesh import selector_matches
@@ -43,7 +44,8 @@ class Placement:
     """False when the vhost may legitimately be elsewhere (sniffed port, unknown target port)."""
 
 
-@dataclass(frozen=True, slots=True)
+# Plain slotted rather than frozen: one per route destination (see PortDecl). Never modified.
+@dataclass(slots=True)
 class Destination:
     """One destination of a rule, as istiod names its cluster."""
 
@@ -185,18 +187,12 @@ def destinations(
         weight = weight if isinstance(weight, int) else 0
         if len(entries) > 1 and weight == 0:
             continue
-        found = destination_of(vs, destination, listen_port, registry, index)
+        found = destination_of(
+            vs, destination, listen_port, registry, index, weight if len(entries) > 1 else None
+        )
         if found is None:
             return None
-        out.append(
-            Destination(
-                found.host,
-                found.subset,
-                found.port,
-                weight if len(entries) > 1 else None,
-                index,
-            )
-        )
+        out.append(found)
     return out
 
 
@@ -206,6 +202,7 @@ def destination_of(
     listen_port: int,
     registry: Registry,
     index: int = 0,
+    weight: int | None = None,
 ) -> Destination | None:
     """GetDestinationCluster: explicit port, else the service's only port, else the listener's."""
     written = destination.get("host")
@@ -216,14 +213,14 @@ def destination_of(
     port_spec = destination.get("port")
     number = port_spec.get("number") if isinstance(port_spec, Mapping) else None
     if isinstance(number, int):
-        return Destination(host, subset, number, None, index)
-    declared = [d for d in registry.declarations(host) if d.host == host]
-    if len({id(d.obj) for d in declared}) != 1:
+        return Destination(host, subset, number, weight, index)
+    declared, only_port = registry.sole_declaration(host)
+    if not declared:
         # Not declared in the inputs (or only by a wildcard, or twice): the port istiod picks
         # depends on a registry entry meshlens cannot see.
-        return Destination(host, subset, None, None, index)
-    ports = {d.number for d in declared}
-    return Destination(host, subset, ports.pop() if len(ports) == 1 else listen_port, None, index)
+        return Destination(host, subset, None, weight, index)
+    port = only_port if only_port is not None else listen_port
+    return Destination(host, subset, port, weight, index)
 
 
 def mirror_destinations(
@@ -250,6 +247,23 @@ def mirror_destinations(
     return out
 
 
+def vs_destinations(vs: IstioObject) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(path, destination) of every route destination and mirror of a VirtualService."""
+    for section in ("http", "tcp", "tls"):
+        for rule_index, rule in enumerate(vs.spec.get(section) or ()):
+            if not isinstance(rule, Mapping):
+                continue
+            base = f"spec.{section}[{rule_index}]"
+            for index, entry in enumerate(rule.get("route") or ()):
+                if isinstance(entry, Mapping) and isinstance(entry.get("destination"), Mapping):
+                    yield f"{base}.route[{index}].destination", entry["destination"]
+            if isinstance(rule.get("mirror"), Mapping):
+                yield f"{base}.mirror", rule["mirror"]
+            for index, entry in enumerate(rule.get("mirrors") or ()):
+                if isinstance(entry, Mapping) and isinstance(entry.get("destination"), Mapping):
+                    yield f"{base}.mirrors[{index}].destination", entry["destination"]
+
+
 def http_rule(vs: IstioObject, rule_index: int) -> Mapping[str, Any] | None:
     """``spec.http[i]`` as a mapping, if it is one."""
     rules = vs.spec.get("http") or ()
@@ -259,6 +273,7 @@ def http_rule(vs: IstioObject, rule_index: int) -> Mapping[str, Any] | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def parse_rule_path(path: str | None) -> tuple[int, int | None] | None:
     """``spec.http[2].match[1]`` -> (2, 1); ``spec.http[0]`` -> (0, None)."""
     if not path or not path.startswith("spec.http["):

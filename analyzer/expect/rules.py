@@ -11,7 +11,7 @@ Rules with a ``workloadSelector`` and wildcard hosts are left out of the predict
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from analyzer.attribution.mesh import MeshIndex
@@ -132,11 +132,12 @@ def effective_rule(
         scope_certain = False
     ordered, sure = creation_order(chosen)
     certain = scope_certain and sure and not any(duplicated(mesh.config, r) for r in ordered)
-    merged = merge(host, ordered, certain)
-    return replace(merged, scope_certain=scope_certain)
+    return merge(host, ordered, certain, scope_certain)
 
 
-def merge(host: str, ordered: list[IstioObject], certain: bool) -> EffectiveRule:
+def merge(
+    host: str, ordered: list[IstioObject], certain: bool, scope_certain: bool = True
+) -> EffectiveRule:
     """Merge rules for one host, oldest first (subsets concatenated, first policy wins)."""
     policy_rule = None
     subsets: list[Subset] = []
@@ -162,7 +163,9 @@ def merge(host: str, ordered: list[IstioObject], certain: bool) -> EffectiveRule
                 continue
             names.add(name)
             subsets.append(Subset(rule, index, name, subset))
-    return EffectiveRule(host, tuple(ordered), policy_rule, tuple(subsets), tuple(ignored), certain)
+    return EffectiveRule(
+        host, tuple(ordered), policy_rule, tuple(subsets), tuple(ignored), certain, scope_certain
+    )
 
 
 def shadowed_rules(

@@ -9,19 +9,21 @@ namespace's). UDP and SCTP ports get nothing; ExternalName Services are left out
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from analyzer.attribution.mesh import MeshIndex, selector_matches
-from analyzer.expect.common import live_objects, visible_to
+from analyzer.expect.common import int_of, live_objects, visible_to
 from analyzer.expect.protocol import entry_port_protocol, service_port_protocol
 from analyzer.model.istio import IstioObject
-from analyzer.model.values import as_int, host_covers
+from analyzer.model.values import host_covers
 
 ROOT_NAMESPACE = "istio-system"
 """meshConfig.rootNamespace by default: its Sidecar/DestinationRule apply mesh-wide."""
 
 
-@dataclass(frozen=True, slots=True)
+# Plain slotted rather than frozen: one per Service port of the mesh, and frozen initialisation
+# costs about three times as much. Never modified after creation.
+@dataclass(slots=True)
 class PortDecl:
     """One host × port of a Service or ServiceEntry."""
 
@@ -55,8 +57,8 @@ def resolve_host(host: str, namespace: str, domain: str) -> str:
 
 def ambiguous_short_host(host: str) -> bool:
     """``reviews.default`` / ``reviews.default.svc``: istiod keeps them as written (not FQDNs)."""
-    parts = host.split(".")
-    return len(parts) == 2 or (len(parts) == 3 and parts[2] == "svc")
+    dots = host.count(".")
+    return dots == 1 or (dots == 2 and host.endswith(".svc"))
 
 
 def service_ports(mesh: MeshIndex, service: IstioObject) -> list[PortDecl]:
@@ -68,12 +70,12 @@ def service_ports(mesh: MeshIndex, service: IstioObject) -> list[PortDecl]:
     for index, port in enumerate(service.spec.get("ports") or ()):
         if not isinstance(port, Mapping):
             continue
-        number = as_int(port.get("port"))
+        number = int_of(port.get("port"))
         protocol = service_port_protocol(port)
         if number is None or protocol in ("UDP", "SCTP"):
             continue
         target = port.get("targetPort")
-        target_port = number if target is None else as_int(target)
+        target_port = number if target is None else int_of(target)
         name = str(port.get("name") or "")
         out.append(PortDecl(service, host, number, name, protocol, index, target_port))
     return out
@@ -86,11 +88,11 @@ def entry_ports(entry: IstioObject) -> list[PortDecl]:
     for index, port in enumerate(entry.spec.get("ports") or ()):
         if not isinstance(port, Mapping):
             continue
-        number = as_int(port.get("number"))
+        number = int_of(port.get("number"))
         protocol = entry_port_protocol(port)
         if number is None or protocol == "UDP":
             continue
-        target = as_int(port.get("targetPort"))
+        target = int_of(port.get("targetPort"))
         name = str(port.get("name") or "")
         out.extend(PortDecl(entry, host, number, name, protocol, index, target) for host in hosts)
     return out
@@ -111,6 +113,8 @@ class Registry:
     sidecar: IstioObject | None
     owners: dict[str, list[IstioObject]]
     """Host -> the Services/ServiceEntries naming it (with or without ports)."""
+    _sole: dict[str, tuple[bool, int | None]] = field(default_factory=dict, repr=False)
+    _all_visible: list[PortDecl] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, mesh: MeshIndex, namespace: str) -> Registry:
@@ -140,6 +144,19 @@ class Registry:
                 out.extend(decls)
         return out
 
+    def sole_declaration(self, host: str) -> tuple[bool, int | None]:
+        """Whether one object alone declares ``host`` exactly, and its port if it has just one.
+
+        Asked for every route destination without a port (memoised: few hosts, many routes).
+        """
+        found = self._sole.get(host)
+        if found is None:
+            declared = [d for d in self.declarations(host) if d.host == host]
+            ports = {d.number for d in declared}
+            alone = len({id(d.obj) for d in declared}) == 1
+            found = self._sole[host] = (alone, ports.pop() if alone and len(ports) == 1 else None)
+        return found
+
     def visible(self, decl: PortDecl, namespace: str | None = None) -> bool:
         """Exported to ``namespace`` (the proxy's by default) and imported by its Sidecar."""
         namespace = self.namespace if namespace is None else namespace
@@ -152,8 +169,12 @@ class Registry:
         return [d for d in self.declarations(host) if self.visible(d, namespace)]
 
     def all_visible(self) -> list[PortDecl]:
-        """Every visible declaration (exact hosts only, in load order)."""
-        return [d for decls in self.ports_by_host.values() for d in decls if self.visible(d)]
+        """Every visible declaration (exact hosts only, in load order); cached, do not modify."""
+        if self._all_visible is None:
+            self._all_visible = [
+                d for decls in self.ports_by_host.values() for d in decls if self.visible(d)
+            ]
+        return self._all_visible
 
     def owners_of(self, host: str) -> list[IstioObject]:
         """Services/ServiceEntries naming ``host`` (exactly, else through a wildcard host)."""

@@ -61,17 +61,22 @@ def _vs_of(prediction: Prediction, ref: str) -> IstioObject | None:
 def route_drifts(prediction: Prediction, attribution: Attribution) -> list[RouteDrift]:
     """Every field of every VirtualService-built route that differs from its rule."""
     out: list[RouteDrift] = []
+    # Thousands of routes name a few hundred VirtualServices: look each up once.
+    vs_by_ref: dict[str, IstioObject | None] = {}
+    gateway = prediction.is_gateway
     for resource in attribution.resources:
         route = resource.obj
         if resource.type != "route" or not isinstance(route, Route):
             continue
         for source in attribution.of(resource.id):
-            vs = _vs_of(prediction, source.ref)
+            if source.ref not in vs_by_ref:
+                vs_by_ref[source.ref] = _vs_of(prediction, source.ref)
+            vs = vs_by_ref[source.ref]
             slot = parse_rule_path(source.path)
             if vs is None or slot is None:
                 continue
             rule = http_rule(vs, slot[0])
-            port = listen_port_of(route.route_config, route.virtual_host, prediction.is_gateway)
+            port = listen_port_of(route.route_config, route.virtual_host, gateway)
             if rule is None or port is None:
                 continue
             diffs = diff_route(vs, slot[0], rule, port, prediction.registry, route)

@@ -6,7 +6,11 @@ from typing import Any
 
 import orjson
 
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+
 
 def render_json(data: dict[str, Any]) -> str:
     """Sorted keys, two-space indent, trailing newline."""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode() + "\n"
+    # orjson appends the newline itself: adding it to the decoded text would copy a report of
+    # tens of megabytes once more.
+    return orjson.dumps(data, option=_OPTIONS).decode()

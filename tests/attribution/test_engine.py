@@ -163,3 +163,27 @@ def test_gateway_api_route_in_inputs_gets_its_rule(tmp_path: Path) -> None:
     attribution = attribute(proxy, load_istio([str(route_yaml)]))
     (source,) = attribution.of("route/http.80/httpbin.example.com:80/0")
     assert (source.ref, source.path, source.line) == ("HTTPRoute/default/http", "spec.rules[0]", 11)
+
+
+def test_rule_line_is_the_line_of_the_enclosing_rule() -> None:
+    attribution = _sample("sidecar-bookinfo")
+    route_id = "route/9080/reviews.default.svc.cluster.local:9080/0"
+    (source,) = attribution.of(route_id)
+    assert (source.ref, source.path) == ("VirtualService/default/reviews", "spec.http[0].match[0]")
+    # The match is quoted from its rule (`- name: jason`), the line just above it.
+    assert source.line == 372
+    assert source.rule_line == 370
+    cluster_id = "cluster/outbound|9080||reviews.default.svc.cluster.local"
+    service = next(s for s in attribution.of(cluster_id) if s.ref.startswith("Service/"))
+    assert service.path == "spec.ports[0]"
+    assert service.rule_line == service.line
+
+
+def test_sources_shared_between_resources_come_in_lists_of_their_own() -> None:
+    attribution = _sample("sidecar-bookinfo")
+    vhost = attribution.of("virtual_host/9080/reviews.default.svc.cluster.local:9080")
+    route_config = attribution.of("route_config/9080")
+    # One Service port explains both (the same Source), each resource with its own list.
+    assert vhost[0].ref == "Service/default/reviews"
+    assert any(source is vhost[0] for source in route_config)
+    assert vhost is not route_config

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from analyzer.attribution.mesh import MeshIndex
+from analyzer.expect.cluster_set import cluster_drifts
 from analyzer.expect.common import creation_order, same_duration, seconds
 from analyzer.expect.prediction import Prediction, predict
 from analyzer.expect.protocol import AUTO, entry_port_protocol, service_port_protocol
 from analyzer.expect.routes import destination_of, expected_slots
 from analyzer.expect.services import resolve_host
 from analyzer.load.istio import load_istio
-from analyzer.model.envoy import Proxy
+from analyzer.model.envoy import ACTIVE_STATIC, Cluster, ClusterKey, Proxy
 
 SIDECAR = Proxy(
     node_id="sidecar~10.0.0.5~app-1.default~default.svc.cluster.local",
@@ -339,3 +340,54 @@ spec: {hosts: [near], http: [{route: [{destination: {host: near}}]}]}
     )
     assert [b.vs.name for b in prediction.scope.bindings] == ["near"]
     assert [d.host for d in prediction.registry.all_visible()] == ["near.default.svc.cluster.local"]
+
+
+def _cluster(subset: str, lb_policy: str) -> Cluster:
+    host = "r.default.svc.cluster.local"
+    key = ClusterKey("outbound", 80, subset, host)
+    name = f"outbound|80|{subset}|{host}"
+    return Cluster(name, ACTIVE_STATIC, key, "EDS", lb_policy, "istio-auto")
+
+
+def test_cluster_policy_of_a_subset_with_its_own_policy_is_not_shared(tmp_path: Path) -> None:
+    # The default cluster and plain subsets share one set of expected settings; a subset with a
+    # trafficPolicy of its own gets its own, whichever cluster comes first.
+    proxy = Proxy(
+        node_id=SIDECAR.node_id,
+        name=SIDECAR.name,
+        kind="sidecar",
+        namespace="default",
+        labels=dict(SIDECAR.labels),
+        labels_known=True,
+        istio_version="1.24.2",
+        clusters=[
+            _cluster("plain", "ROUND_ROBIN"),
+            _cluster("own", "ROUND_ROBIN"),
+            _cluster("", "LEAST_REQUEST"),
+        ],
+    )
+    prediction = _predict(
+        tmp_path,
+        """
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: r, namespace: default}
+spec:
+  host: r
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+  subsets:
+  - {name: plain, labels: {version: v1}}
+  - name: own
+    labels: {version: v2}
+    trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}
+""",
+        proxy,
+    )
+    drifts = [
+        (d.cluster.name.split("|")[2], d.diff.setting.expected, d.diff.setting.path)
+        for d in cluster_drifts(prediction)
+    ]
+    assert drifts == [
+        ("own", "LEAST_REQUEST", "spec.subsets[1].trafficPolicy.loadBalancer.simple"),
+        ("", "ROUND_ROBIN", "spec.trafficPolicy.loadBalancer.simple"),
+    ]

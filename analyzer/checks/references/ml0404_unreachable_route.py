@@ -14,6 +14,7 @@ from analyzer.model.envoy import Route, VirtualHost
 _STRING_PATHS = ("prefix", "path", "path_separated_prefix")
 _PATHS = (*_STRING_PATHS, "safe_regex")
 _OTHER_PATHS = ("connect_matcher", "path_match_policy", "regex")
+_ALL_PATHS = (*_PATHS, *_OTHER_PATHS)
 _SHADOWER_KEYS = frozenset({*_PATHS, "case_sensitive", "headers", "query_parameters", "grpc"})
 """Match fields whose meaning is fully understood here; an earlier route with any other
 (``runtime_fraction``, ``tls_context``, ``dynamic_metadata``, ``filter_state``, ...) may let
@@ -39,7 +40,7 @@ class _Match:
         raw = route.raw.get("match")
         if not isinstance(raw, dict):
             return cls(None, None, True, (), (), False, False)
-        kind = next((k for k in (*_PATHS, *_OTHER_PATHS) if k in raw), None)
+        kind = next((k for k in _ALL_PATHS if k in raw), None)
         sensitive = raw.get("case_sensitive", True)
         if isinstance(sensitive, dict):
             sensitive = sensitive.get("value", True)
@@ -107,6 +108,8 @@ class UnreachableRoute(Check):
 
     def _vhost(self, ctx: Context, route_config: str, vhost: VirtualHost) -> Iterable[Finding]:
         assert ctx.attribution is not None
+        if len(vhost.routes) < 2:
+            return  # nothing comes before a lone route (most vhosts of a mesh)
         matches = [_Match.of(route) for route in vhost.routes]
         for later_pos, later in enumerate(vhost.routes):
             for earlier_pos in range(later_pos):
