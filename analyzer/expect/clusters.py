@@ -17,10 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.expect.common import int_of, same_duration
+from analyzer.expect.common import same_duration
 from analyzer.expect.rules import EffectiveRule
 from analyzer.model.envoy import Cluster
 from analyzer.model.istio import IstioObject
+from analyzer.model.values import as_int
 
 _POLICY_FIELDS = ("connectionPool", "loadBalancer", "outlierDetection", "tls")
 _SIMPLE_LB = {
@@ -241,7 +242,7 @@ def _differs(
         return str(cluster.connect_timeout)
     group, _, key = field.partition(".")
     if group == "circuit_breakers":
-        got = int_of(thresholds.get(key)) if thresholds is not None else None
+        got = as_int(thresholds.get(key)) if thresholds is not None else None
         return _unless_equal(got, setting.expected)
     if group == "outlier_detection":
         raw = (cluster.outlier_detection or {}).get(key)
@@ -249,7 +250,7 @@ def _differs(
             if same_duration(setting.expected, raw):
                 return None
             return "absent" if raw is None else str(raw)
-        return _unless_equal(int_of(raw), setting.expected)
+        return _unless_equal(as_int(raw), setting.expected)
     return None
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from analyzer.model.envoy import Proxy
 from analyzer.model.istio import IstioConfig, IstioObject
-from analyzer.model.values import as_int, host_covers
+from analyzer.model.values import host_covers
 
 EXPORT_ANNOTATION = "networking.istio.io/exportTo"
 UNSURE_ORDER = "creation times not given: assumed created together, which istiod orders by name"
@@ -121,11 +121,6 @@ def same_duration(a: Any, b: Any) -> bool:
     """Equal durations (to the millisecond), however written."""
     first, second = seconds(a), seconds(b)
     return first is not None and second is not None and abs(first - second) < 5e-4
-
-
-def int_of(value: Any) -> int | None:
-    """``as_int``, quick for what the inputs nearly always hold there: a plain int."""
-    return value if type(value) is int else as_int(value)
 
 
 def hosts_intersect(a: str, b: str) -> bool:

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.expect.common import int_of, same_duration, seconds
+from analyzer.expect.common import same_duration, seconds
 from analyzer.model.envoy import Route
+from analyzer.model.values import as_int
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ def retries(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]
     symptom = "failed requests are retried differently than the rule says"
     policy = route.retry_policy or {}
     attempts = retries.get("attempts")
-    found_retries = int_of(policy.get("num_retries"))
+    found_retries = as_int(policy.get("num_retries"))
     if isinstance(attempts, int):
         if attempts <= 0:
             if route.retry_policy and (found_retries or 0) > 0:
@@ -87,7 +88,7 @@ def retries(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]
         words = {t for t in tokens if not t.isdigit()}
         codes = {int(t) for t in tokens if t.isdigit()}
         found_words = {t.strip() for t in str(policy.get("retry_on", "")).split(",")}
-        found_codes = {int_of(c) for c in policy.get("retriable_status_codes") or ()}
+        found_codes = {as_int(c) for c in policy.get("retriable_status_codes") or ()}
         if not words <= found_words or not codes <= found_codes:
             out.append(
                 FieldDiff(
@@ -127,7 +128,7 @@ def fault(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]:
     if isinstance(abort, Mapping) and isinstance(abort.get("httpStatus"), int):
         got = found.get("abort") if isinstance(found.get("abort"), Mapping) else {}
         assert isinstance(got, Mapping)
-        if int_of(got.get("http_status")) != abort["httpStatus"]:
+        if as_int(got.get("http_status")) != abort["httpStatus"]:
             out.append(
                 FieldDiff(
                     "fault",

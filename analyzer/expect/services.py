@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from analyzer.attribution.mesh import MeshIndex, selector_matches
-from analyzer.expect.common import int_of, live_objects, visible_to
+from analyzer.expect.common import live_objects, visible_to
 from analyzer.expect.protocol import entry_port_protocol, service_port_protocol
 from analyzer.model.istio import IstioObject
-from analyzer.model.values import host_covers
+from analyzer.model.values import as_int, host_covers
 
 ROOT_NAMESPACE = "istio-system"
 """meshConfig.rootNamespace by default: its Sidecar/DestinationRule apply mesh-wide."""
@@ -70,12 +70,12 @@ def service_ports(mesh: MeshIndex, service: IstioObject) -> list[PortDecl]:
     for index, port in enumerate(service.spec.get("ports") or ()):
         if not isinstance(port, Mapping):
             continue
-        number = int_of(port.get("port"))
+        number = as_int(port.get("port"))
         protocol = service_port_protocol(port)
         if number is None or protocol in ("UDP", "SCTP"):
             continue
         target = port.get("targetPort")
-        target_port = number if target is None else int_of(target)
+        target_port = number if target is None else as_int(target)
         name = str(port.get("name") or "")
         out.append(PortDecl(service, host, number, name, protocol, index, target_port))
     return out
@@ -88,11 +88,11 @@ def entry_ports(entry: IstioObject) -> list[PortDecl]:
     for index, port in enumerate(entry.spec.get("ports") or ()):
         if not isinstance(port, Mapping):
             continue
-        number = int_of(port.get("number"))
+        number = as_int(port.get("number"))
         protocol = entry_port_protocol(port)
         if number is None or protocol == "UDP":
             continue
-        target = int_of(port.get("targetPort"))
+        target = as_int(port.get("targetPort"))
         name = str(port.get("name") or "")
         out.extend(PortDecl(entry, host, number, name, protocol, index, target) for host in hosts)
     return out

@@ -21,11 +21,9 @@ nothing is recorded under ``status`` or ``metadata.managedFields``, which the lo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from re import Pattern
 from typing import Any, Final
 
 import yaml
-from yaml.constructor import SafeConstructor
 from yaml.events import (
     AliasEvent,
     DocumentEndEvent,
@@ -37,12 +35,11 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
-from yaml.nodes import ScalarNode
-from yaml.resolver import Resolver
 
 from analyzer.errors import InputError
 from analyzer.load.yaml_doc import Document, Scope
 from analyzer.load.yaml_fast import fast_documents
+from analyzer.load.yaml_scalars import IMPLICIT, YAML_TAG, construct, resolve_plain
 
 MAX_DEPTH: Final = 200
 """Deepest nesting of mappings and sequences accepted (real Istio objects stay under ~20)."""
@@ -55,7 +52,6 @@ _UNRECORDED: Final = frozenset({"status", "metadata.managedFields"})
 
 _RESOLVED_CACHE_SIZE: Final = 50_000
 _MISSING: Final = object()
-_YAML = "tag:yaml.org,2002:"
 _MERGE_KEY: Final = "<<"
 
 
@@ -107,44 +103,21 @@ def _clamp_line(text: str, line: int) -> int:
 
 # --- scalars --------------------------------------------------------------------------------
 
-_constructor = SafeConstructor()
-_BOOLS: Final[dict[str, bool]] = dict(SafeConstructor.bool_values)
-_Rules = list[tuple[str, Pattern[str]]]
-# PyYAML's own resolver table, keyed by first character; None holds rules for any character.
-_WILDCARD: Final[_Rules] = list(Resolver.yaml_implicit_resolvers.get(None, []))
-_IMPLICIT: Final[dict[str, _Rules]] = {
-    first: [*rules, *_WILDCARD]
-    for first, rules in Resolver.yaml_implicit_resolvers.items()
-    if first is not None
-}
-
-
-def _resolve_plain(value: str) -> Any:
-    """Return the value of an untagged plain scalar, as YAML 1.1 and SafeLoader read it."""
-    for tag, pattern in _IMPLICIT.get(value[:1], _WILDCARD):
-        if pattern.match(value):
-            return _construct(tag, value)
-    return value
-
-
-def _construct(tag: str, value: str) -> Any:
-    if tag == _YAML + "int":
-        if value.isdecimal() and (value[0] != "0" or len(value) == 1):
-            return int(value)
-        return _constructor.construct_yaml_int(ScalarNode(tag, value))
-    if tag == _YAML + "bool":
-        return _BOOLS[value.lower()]
-    if tag == _YAML + "null":
-        return None
-    if tag == _YAML + "float":
-        return _constructor.construct_yaml_float(ScalarNode(tag, value))
-    return value  # str, timestamp, binary, merge and value ("=") stay text
-
-
-_STRING_TAGS: Final = frozenset({"!", _YAML + "str", _YAML + "timestamp", _YAML + "binary"})
-_TYPED_TAGS: Final = frozenset({_YAML + "int", _YAML + "float", _YAML + "bool", _YAML + "null"})
+_STRING_TAGS: Final = frozenset(
+    {"!", YAML_TAG + "str", YAML_TAG + "timestamp", YAML_TAG + "binary"}
+)
+_TYPED_TAGS: Final = frozenset(
+    {YAML_TAG + "int", YAML_TAG + "float", YAML_TAG + "bool", YAML_TAG + "null"}
+)
 _COLLECTION_TAGS: Final = frozenset(
-    {"!", _YAML + "map", _YAML + "seq", _YAML + "omap", _YAML + "pairs", _YAML + "set"}
+    {
+        "!",
+        YAML_TAG + "map",
+        YAML_TAG + "seq",
+        YAML_TAG + "omap",
+        YAML_TAG + "pairs",
+        YAML_TAG + "set",
+    }
 )
 
 
@@ -154,7 +127,7 @@ def _tagged_scalar(ev: Any, file: str) -> Any:
         return ev.value
     if tag in _TYPED_TAGS:
         try:
-            return _construct(tag, ev.value)
+            return construct(tag, ev.value)
         except (ValueError, KeyError):
             raise InputError(
                 file, f"{ev.value!r} is not a valid {tag}", ev.start_mark.line + 1
@@ -201,7 +174,7 @@ def _documents(parser: Any, file: str) -> Iterator[Document]:
     scalar_event, alias_event = ScalarEvent, AliasEvent
     mapping_start, sequence_start = MappingStartEvent, SequenceStartEvent
     mapping_end, sequence_end = MappingEndEvent, SequenceEndEvent
-    implicit_rules, unrecorded = _IMPLICIT, _UNRECORDED
+    implicit_rules, unrecorded = IMPLICIT, _UNRECORDED
     resolved_plain: dict[str, Any] = {}
     stack: list[tuple[Any, ...]] = []
     cur: Any = None
@@ -259,7 +232,7 @@ def _documents(parser: Any, file: str) -> Iterator[Document]:
                 if ev.implicit[0] and value[:1] in implicit_rules:
                     resolved = resolved_plain.get(value, _MISSING)
                     if resolved is _MISSING:
-                        resolved = _resolve_plain(value)
+                        resolved = resolve_plain(value)
                         if len(resolved_plain) < _RESOLVED_CACHE_SIZE:
                             resolved_plain[value] = resolved
                     value = resolved

@@ -30,11 +30,11 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 import orjson
-from yaml.resolver import Resolver
 
 from analyzer.errors import InputError
 from analyzer.load.yaml_doc import Document, Scope
 from analyzer.load.yaml_lines import BlockLines
+from analyzer.load.yaml_scalars import IMPLICIT, resolve_plain
 
 try:
     import ryml
@@ -53,14 +53,6 @@ _SUSPECT: Final = re.compile(r"[&*!%?\t]")
 _MARKER_LINE: Final = re.compile(r"\n(?:\.\.\.|---[ ]*[^ \r\n#])")
 _MARKER: Final = re.compile(r"\n---[ ]*(?:#[^\n]*)?(?=\r?\n|$)")
 _CONTENT: Final = re.compile(r"^[ ]*[^ \r\n#]", re.MULTILINE)
-
-# PyYAML's implicit resolvers by first character: a string that one of them matches would have
-# been read as a number, bool or null had it been written plain.
-_RESOLVERS: Final = {
-    first: [pattern for tag, pattern in rules if not tag.endswith(":str")]
-    for first, rules in Resolver.yaml_implicit_resolvers.items()
-    if first  # not None (any first character) nor "" (the empty plain scalar is null either way)
-}
 
 
 class _Unsure(Exception):
@@ -221,7 +213,8 @@ def _count_nodes(value: Any, depth: int, doubts: set[Any]) -> int:
     for child in children:
         kind = type(child)
         if kind is str:
-            if child[:1] in _RESOLVERS and _looks_typed(child):
+            # The empty string: rapidyaml makes an empty plain scalar null, as YAML 1.1 does.
+            if child and child[0] in IMPLICIT and _looks_typed(child):
                 doubts.add(child)
             count += 1
         elif kind is dict or kind is list:
@@ -270,7 +263,7 @@ def _looks_typed(value: str) -> bool:
     """Whether YAML 1.1 would read ``value`` as a number, bool or null had it been plain."""
     known = _typed_cache.get(value)
     if known is None:
-        known = any(p.match(value) for p in _RESOLVERS[value[0]])
+        known = not isinstance(resolve_plain(value), str)
         if len(_typed_cache) < 50_000:
             _typed_cache[value] = known
     return known

@@ -126,7 +126,7 @@ class BlockLines(Mapping[str, int]):
                 break
         while True:
             # ``pos`` is where the collection holding ``value`` has its first key or dash.
-            column = pos - text.rfind("\n", 0, pos) - 1
+            column = _column(text, pos)
             if type(value) is dict:
                 key = _leading_key(value, rest)
                 if key is None or key is _UNSURE:
@@ -149,7 +149,7 @@ class BlockLines(Mapping[str, int]):
                 pos = _content(text, eol, end)
                 if pos < 0:
                     return _UNSURE
-                nested = pos - text.rfind("\n", 0, pos) - 1
+                nested = _column(text, pos)
                 is_list = type(value) is list
                 if (text[pos] == "-") != is_list or nested < column + (0 if is_list else 1):
                     return _UNSURE
@@ -173,7 +173,7 @@ class BlockLines(Mapping[str, int]):
                     return _UNSURE  # a flow collection
             else:
                 return None
-            nested = pos - text.rfind("\n", 0, pos) - 1
+            nested = _column(text, pos)
             ends = _block_end(nested, type(value) is list).search(text, pos, end)
             end = ends.start() if ends else end
             self._inside[path[: len(path) - len(rest)].removesuffix(".")] = (value, pos, end)
@@ -217,6 +217,11 @@ class BlockLines(Mapping[str, int]):
         if after < end and text[after] not in "#\r\n":
             return after
         return _content(text, text.find("\n", after), end)
+
+
+def _column(text: str, offset: int) -> int:
+    """0-based column of ``offset``."""
+    return offset - text.rfind("\n", 0, offset) - 1
 
 
 def _content(text: str, newline: int, end: int) -> int:

@@ -11,6 +11,8 @@ def as_int(value: Any) -> int | None:
 
     Booleans are not numbers here, although Python says they are.
     """
+    if type(value) is int:  # what the inputs nearly always hold: answer before the checks
+        return value
     if isinstance(value, Mapping):
         value = value.get("value")
     if isinstance(value, bool):
