@@ -19,11 +19,12 @@ from analyzer.attribution.model import Attribution, Resource, Source, source_rec
 from analyzer.checks.model import Finding
 from analyzer.checks.runner import Settings, run_checks
 from analyzer.load.envoy import load_proxies
-from analyzer.load.istio import load_istio
+from analyzer.load.istio import DEFAULT_MAX_FILE_BYTES, load_istio
 from analyzer.load.namespaces import with_default_namespace
 from analyzer.load.source import gc_paused
+from analyzer.load.yaml_ahead import read_ahead
 from analyzer.model.istio import IstioConfig
-from analyzer.report.schema import SCHEMA_VERSION
+from analyzer.report.schema_version import SCHEMA_VERSION
 
 Progress = Callable[[str], None]
 
@@ -51,12 +52,18 @@ def analyze(
     progress: Progress = _quiet,
 ) -> Analysis:
     """Load the captures and YAML, attribute every resource, run the checks."""
-    progress(f"reading {len(dumps)} capture(s)")
-    proxies = load_proxies(list(dumps))
-    config = None
-    if configs:
-        progress(f"reading Istio YAML from {len(configs)} path(s)")
-        config = with_default_namespace(load_istio(list(configs)), namespace)
+    # The YAML is parsed in a second process while this one loads the captures.
+    ahead = read_ahead(list(configs), DEFAULT_MAX_FILE_BYTES) if configs else None
+    try:
+        progress(f"reading {len(dumps)} capture(s)")
+        proxies = load_proxies(list(dumps))
+        config = None
+        if configs:
+            progress(f"reading Istio YAML from {len(configs)} path(s)")
+            config = with_default_namespace(load_istio(list(configs), ahead=ahead), namespace)
+    finally:
+        if ahead is not None:
+            ahead.close()
     # Attribution and the checks build hundreds of thousands of small objects (and no cycles):
     # with the collector running, each full pass would rescan all of them again.
     with gc_paused():

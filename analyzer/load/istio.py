@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from analyzer.errors import InputError
 from analyzer.load.istio_validate import validate
@@ -38,6 +38,9 @@ from analyzer.model.istio import (
     SchemaProblem,
     SkippedInput,
 )
+
+if TYPE_CHECKING:
+    from analyzer.load.yaml_ahead import YamlAhead
 
 DEFAULT_MAX_FILE_BYTES: Final = 512 * 1024 * 1024
 """Largest input file read by default; a 10,000-service mesh renders to about 60 MB."""
@@ -101,16 +104,20 @@ _ENVOY_KEYS: Final = frozenset(
 
 
 def load_istio(
-    paths: Sequence[str | os.PathLike[str]], *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ahead: YamlAhead | None = None,
 ) -> IstioConfig:
     """Load Istio and Kubernetes objects from files and directories (walked recursively).
 
     Raises InputError for a missing path, a directory without usable objects, a file that is
     empty, not YAML, not Kubernetes objects, too large, too deeply nested or an alias bomb.
+    ``ahead`` holds files already parsed in another process (``yaml_ahead.read_ahead``).
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    loader = _Loader(max_file_bytes)
+    loader = _Loader(max_file_bytes, ahead)
     # The YAML becomes millions of dicts and lists but no reference cycles (a self-referencing
     # alias is refused); with the collector paused a 20 MB load is about a third faster.
     with gc_paused():
@@ -151,6 +158,7 @@ class _Loader:
     """Accumulates what the files yield, in load order."""
 
     max_file_bytes: int
+    ahead: YamlAhead | None = None
     objects: list[IstioObject] = field(default_factory=list)
     skipped: list[SkippedInput] = field(default_factory=list)
     problems: list[SchemaProblem] = field(default_factory=list)
@@ -181,18 +189,21 @@ class _Loader:
             raise InputError(path, "nested too deeply to load") from None
 
     def _load_file(self, path: str, named: bool) -> None:
-        text = _read_text(path, self.max_file_bytes)
+        read = self.ahead.take(path) if self.ahead is not None else None
+        if read is None:
+            text = read_yaml_text(path, self.max_file_bytes)
+            parsed: Iterable[Document] | None = None
+        else:
+            text, parsed = read
         self.files.append(path)
-        if not text.strip():
-            self._reject_whole_file(path, "file is empty", named)
-            return
-        if _ENVOY_DUMP_START.match(text):
-            self._reject_whole_file(path, _ENVOY_DUMP, named)
+        whole_file = whole_file_reason(text)
+        if whole_file is not None:
+            self._reject_whole_file(path, whole_file, named)
             return
         documents = 0
         loaded = False
         strays: list[SkippedInput] = []
-        for doc in iter_documents(text, path):
+        for doc in iter_documents(text, path) if parsed is None else parsed:
             documents += 1
             if doc.value is None:  # Helm leaves empty documents behind disabled templates
                 continue
@@ -422,7 +433,16 @@ def _not_kubernetes(value: Any) -> str | None:
     return f"not a Kubernetes object: the document is {_type_name(value)}"
 
 
-def _read_text(path: str, max_bytes: int) -> str:
+def whole_file_reason(text: str) -> str | None:
+    """Why a file's text holds no objects at all (empty, an Envoy dump), else None."""
+    if not text.strip():
+        return "file is empty"
+    if _ENVOY_DUMP_START.match(text):
+        return _ENVOY_DUMP
+    return None
+
+
+def read_yaml_text(path: str, max_bytes: int) -> str:
     """Read a file as text, refusing oversized, binary and non-UTF-8/16/32 files."""
     try:
         if not os.path.isfile(path):

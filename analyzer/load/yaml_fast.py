@@ -13,9 +13,10 @@ therefore vouches only for what it can check and hands everything else to the ex
   tabs, complex keys or content after ``---``, when rapidyaml rejects it (the exact reader then
   words the error), or when rapidyaml holds more nodes than the values do (a repeated key);
 - one document goes to the exact reader when it holds a merge key ``<<``, a string that YAML 1.1
-  would read as something else written plain (``true``, ``0755``) and is written plain somewhere
-  in it, a float written with an exponent, a ``kind: List``, nesting deeper than the exact reader
-  allows, or when it ends the file without a final newline.
+  would read as something else written plain (``yes``, ``0755``) and is written plain somewhere
+  in it, a float written with an exponent, a sign before a dot or as a very long integer, a
+  ``kind: List``, nesting deeper than the exact reader allows, or when it ends the file without
+  a final newline.
 
 Without the ``rapidyaml`` package everything goes to the exact reader.
 """
@@ -95,7 +96,7 @@ def fast_documents(text: str, file: str, exact: ExactReader) -> list[Document] |
         elif isinstance(value, dict) and isinstance(value.get("items"), list):
             out.extend(_alone(exact, text, start, line, end, file))  # scopes per list item
         else:
-            out.append(_document(text, value, start, line, end, exact, file))
+            out.append(block_document(text, value, start, line, end, exact, file))
     if nodes != tree.size():
         return None  # a key given twice: only the exact reader reports it
     return out
@@ -157,9 +158,11 @@ def _size(value: Any) -> int:
     return 1
 
 
-def _document(
+def block_document(
     text: str, value: Any, start: int, line: int, end: int, exact: ExactReader, file: str
 ) -> Document:
+    """The document whose ``value`` rapidyaml read from ``text[start:end]`` (content from
+    ``line``), its lines found on demand."""
     if not isinstance(value, dict):
         return Document(value, line, [])
 
@@ -200,7 +203,7 @@ def _segments(text: str) -> list[tuple[int, int, int]]:
 def _count_nodes(value: Any, depth: int, doubts: set[Any]) -> int:
     """Count rapidyaml's nodes for ``value``, noting what YAML 1.1 might read otherwise.
 
-    ``doubts`` collects strings that YAML 1.1 would type had they been plain (``"true"``), and
+    ``doubts`` collects strings that YAML 1.1 would type had they been plain (``"yes"``), and
     ``float`` for any float (``1e5`` is a number to rapidyaml but a string to YAML 1.1). A merge
     key or nesting beyond MAX_DEPTH raises _Unsure.
     """
@@ -226,8 +229,12 @@ def _count_nodes(value: Any, depth: int, doubts: set[Any]) -> int:
     return count
 
 
-# A plain scalar with an exponent: YAML 1.1 wants a dot and a signed exponent for a float.
-_EXPONENT: Final = re.compile(r"(?:^|[:\-\[,{])[ ]*[-+]?[0-9][0-9._]*[eE]", re.MULTILINE)
+# Plain numbers that rapidyaml makes a float and YAML 1.1 does not: an exponent (YAML 1.1 wants
+# a dot and a signed exponent), a sign before a leading dot (``-.5`` is a string to YAML 1.1) and
+# an integer too long for 64 bits (orjson reads it as a float, YAML 1.1 as an int).
+_FLOAT_ALIKE: Final = re.compile(
+    r"(?:^|[:\-\[,{])[ ]*(?:[-+]?[0-9][0-9._]*[eE]|[-+]\.[0-9]|[-+]?[0-9]{19})", re.MULTILINE
+)
 _plain_patterns: dict[str, re.Pattern[str]] = {}
 
 
@@ -239,7 +246,7 @@ def _doubtful(text: str, start: int, end: int, doubts: set[Any]) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     for doubt in doubts:
         if doubt is float:
-            if _EXPONENT.search(text, line_start, end):
+            if _FLOAT_ALIKE.search(text, line_start, end):
                 return True
             continue
         pattern = _plain_patterns.get(doubt)
@@ -258,12 +265,19 @@ def _doubtful(text: str, start: int, end: int, doubts: set[Any]) -> bool:
 
 _typed_cache: dict[str, bool] = {}
 
+# Plain scalars rapidyaml types itself, as YAML 1.1 does: a *string* of this form in its values
+# was quoted (or a block scalar) in the text, so it is a string to YAML 1.1 as well.
+_TYPED_ALIKE: Final = re.compile(
+    r"true|false|null|-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{0,15})?|\.[0-9]{1,15}"
+)
+
 
 def _looks_typed(value: str) -> bool:
-    """Whether YAML 1.1 would read ``value`` as a number, bool or null had it been plain."""
+    """Whether YAML 1.1 would read ``value`` as a number, bool or null had it been plain, and
+    rapidyaml, reading it plain, would not have typed it the same way."""
     known = _typed_cache.get(value)
     if known is None:
-        known = not isinstance(resolve_plain(value), str)
+        known = not isinstance(resolve_plain(value), str) and not _TYPED_ALIKE.fullmatch(value)
         if len(_typed_cache) < 50_000:
             _typed_cache[value] = known
     return known

@@ -72,6 +72,12 @@ class BlockLines(Mapping[str, int]):
         self._found: dict[str, int | None] = {}
         self._inside: dict[str, tuple[Any, int, int]] = {}  # path -> (value, first offset, end)
 
+    @property
+    def span(self) -> tuple[int, int, int]:
+        """(start, end, line): where the document's root mapping starts and ends in the text,
+        and the line of its start."""
+        return self._start, self._end, self._line
+
     def get(self, path: str, default: Any = None) -> Any:
         if self._full is not None:
             return self._full.get(path, default)

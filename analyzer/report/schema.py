@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+from analyzer.report.schema_version import SCHEMA_VERSION as SCHEMA_VERSION
 
 
 class _Model(BaseModel):

@@ -155,6 +155,11 @@ def test_plain_block_yaml_takes_the_fast_path_with_exact_lines() -> None:
         pytest.param('a: "yes"\nb: "0755"\nc: "80"\nd: 80\n', id="quoted-look-alikes"),
         pytest.param('a: "true"\nb: true\n', id="same-text-quoted-and-plain"),
         pytest.param("a: 1e5\nb: 1.5e+3\nc: 0.25\n", id="floats"),
+        pytest.param("a: -.5\nb: .5\nc: 0.25\n", id="signed-leading-dot"),
+        pytest.param("a: 123456789012345678901234567890\nb: 1.5\n", id="long-integer"),
+        pytest.param(
+            'a: "true"\nb: "null"\nc: "-0.5"\nd: true\ne: null\nf: -0.5\n', id="quoted-typed"
+        ),
         pytest.param("a: 1\nb: 2\na: 3\n", id="repeated-key"),
         pytest.param("---\na: 1\n---\nb: {c: 1, c: 2}\n", id="repeated-key-second-doc"),
         pytest.param("a: &x {b: 1}\nc: *x\nd:\n  <<: *x\n", id="anchors-merge"),
@@ -176,6 +181,30 @@ def test_plain_block_yaml_takes_the_fast_path_with_exact_lines() -> None:
 )
 def test_tricky_yaml_reads_like_the_event_reader(text: str) -> None:
     assert_same_as_exact(text)
+
+
+def test_quoted_scalars_rapidyaml_types_alike_stay_on_the_fast_path() -> None:
+    # A string "true" in rapidyaml's values was quoted in the text (plain, rapidyaml reads a
+    # bool, as YAML 1.1 does), so a plain `true` elsewhere in the document casts no doubt.
+    text = 'match:\n  exact: "true"\nenabled: true\nport: "80"\nweight: 80\n'
+    docs = fast_documents(text, "in.yaml", exact_documents)
+    assert docs is not None
+    assert isinstance(docs[0].scopes[0].paths, BlockLines)
+    value = {"match": {"exact": "true"}, "enabled": True, "port": "80", "weight": 80}
+    assert docs[0].value == value
+
+
+@pytest.mark.parametrize(
+    "plain",
+    ["true", "false", "null", "0", "-0", "7", "-12", "9" * 18, "0.", "1.5", "-0.25", ".5"],
+)
+def test_scalars_taken_as_typed_alike_are_typed_by_rapidyaml(plain: str) -> None:
+    # The fast reader trusts a string of these forms only because rapidyaml types them plain.
+    docs = fast_documents(f"a: {plain}\nb: [{plain}]\n", "in.yaml", exact_documents)
+    assert docs is not None
+    value = docs[0].value
+    assert not isinstance(value["a"], str)
+    assert not isinstance(value["b"][0], str)
 
 
 def test_parse_errors_print_nothing(capfd: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,212 @@
+"""Parse the Istio YAML in a second process while this one loads the Envoy capture.
+
+On a large mesh, parsing the YAML takes about as long as loading the capture, and the two do
+not depend on each other. ``read_ahead(paths)`` forks a child that reads and parses every file
+``load_istio`` will read, and sends back each file's text and documents; ``load_istio`` then
+takes them instead of parsing the file itself.
+
+What travels back is cheap to rebuild. The values of the documents rapidyaml read are plain
+JSON values, so they go as one JSON text that orjson reads back in a fraction of the parse.
+Their lines are still found on demand, in the text that comes along. The few documents the
+exact reader produced are pickled: that keeps their YAML 1.1 types (dates, big integers) and
+their recorded lines.
+
+The result never depends on the child. A file the child could not parse fully, or any failure
+of the child itself, means this process reads that file as it would have without the child.
+A file with bad YAML comes back as the InputError it raised, and is raised where the serial
+load would raise it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import struct
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Final
+
+import orjson
+
+from analyzer.errors import InputError
+from analyzer.load.istio_yaml import exact_documents, iter_documents
+from analyzer.load.source import gc_paused
+from analyzer.load.yaml_doc import Document
+from analyzer.load.yaml_fast import block_document
+from analyzer.load.yaml_lines import BlockLines
+
+MIN_BYTES: Final = 1024 * 1024
+"""Smallest YAML input worth a second process: below it the fork costs more than it saves."""
+
+_HEADER: Final = struct.Struct("<QQ")
+
+# A file, as the child sends it: (read error, text, documents, parse error), each error as
+# InputError's (path, reason, line). A read error (the file is too large, not text) stands
+# alone; documents None means "parse it yourself".
+_Error = tuple[str, str, int | None]
+_Record = tuple[_Error | None, str, list[Any] | None, _Error | None]
+
+
+class YamlAhead:
+    """The child reading the YAML; ``take`` answers for one file, ``close`` ends the child."""
+
+    def __init__(self, pid: int, pipe: int) -> None:
+        self._pid: int | None = pid
+        self._pipe: int | None = pipe
+        self._files: dict[str, tuple[str, Iterable[Document]] | InputError] | None = None
+
+    def take(self, path: str) -> tuple[str, Iterable[Document]] | None:
+        """The text and documents of ``path`` as the child read them; None when the caller
+        must read the file itself. Raises the InputError reading the file raised."""
+        if self._files is None:
+            self._files = self._receive()
+        found = self._files.pop(path, None)
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+    def close(self) -> None:
+        """Stop the child if it still runs, and reap it."""
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+        if self._pid is not None:
+            pid, self._pid = self._pid, None
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
+            os.waitpid(pid, 0)
+
+    def _receive(self) -> dict[str, tuple[str, Iterable[Document]] | InputError]:
+        pipe = self._pipe
+        if pipe is None:
+            return {}
+        chunks = []
+        while chunk := os.read(pipe, 1 << 20):
+            chunks.append(chunk)
+        data = b"".join(chunks)
+        self.close()
+        if len(data) < _HEADER.size:
+            return {}  # the child failed: every file is read here
+        meta_size, values_size = _HEADER.unpack_from(data)
+        body = memoryview(data)[_HEADER.size :]
+        if len(body) != meta_size + values_size:
+            return {}
+        with gc_paused():
+            records: dict[str, _Record] = pickle.loads(body[:meta_size])
+            values: list[Any] = orjson.loads(body[meta_size:])
+        return {path: _rebuild(path, record, values) for path, record in records.items()}
+
+
+def read_ahead(
+    paths: Sequence[str], max_file_bytes: int, *, min_bytes: int = MIN_BYTES
+) -> YamlAhead | None:
+    """Start reading the YAML files under ``paths`` in a child process; None when not worth it
+    (under ``min_bytes`` in all) or not possible (no ``os.fork``)."""
+    if not hasattr(os, "fork"):
+        return None
+    files = _files(paths)
+    total = 0
+    for path in files:
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(path)
+    if total < min_bytes:
+        return None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: parse, send, and leave without running the parent's exit code
+        try:
+            os.close(read_end)
+            _send(write_end, files, max_file_bytes)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    return YamlAhead(pid, read_end)
+
+
+def _files(paths: Sequence[str]) -> list[str]:
+    """The files ``load_istio`` reads for ``paths``, in its order."""
+    from analyzer.load.istio import walk_yaml_files
+
+    found: list[str] = []
+    for given in paths:
+        if os.path.isdir(given):
+            found.extend(walk_yaml_files(given))
+        elif os.path.exists(given):
+            found.append(given)
+    return found
+
+
+def _send(pipe: int, files: list[str], max_file_bytes: int) -> None:
+    from analyzer.load.istio import read_yaml_text, whole_file_reason
+
+    records: dict[str, _Record] = {}
+    values: list[Any] = []
+    with gc_paused():
+        for path in files:
+            try:
+                text = read_yaml_text(path, max_file_bytes)
+            except InputError as exc:
+                records[path] = ((exc.path, exc.reason, exc.line), "", None, None)
+                continue
+            except Exception:  # the parent reads the file and reports what happens
+                continue
+            if whole_file_reason(text) is not None:
+                records[path] = (None, text, None, None)
+                continue
+            try:
+                documents = list(iter_documents(text, path))
+            except InputError as exc:
+                records[path] = (None, text, [], (exc.path, exc.reason, exc.line))
+                continue
+            except (Exception, RecursionError):  # MemoryError and the like: the parent's to report
+                records[path] = (None, text, None, None)
+                continue
+            records[path] = (None, text, [_entry(doc, values) for doc in documents], None)
+        meta = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+        encoded = orjson.dumps(values)
+    with os.fdopen(pipe, "wb") as out:
+        out.write(_HEADER.pack(len(meta), len(encoded)))
+        out.write(meta)
+        out.write(encoded)
+
+
+def _entry(doc: Document, values: list[Any]) -> Any:
+    """One document as sent: its value by index into the JSON list, or the whole of it."""
+    # Only rapidyaml's values are sure to be plain JSON; the rest (rare) is pickled.
+    scopes = doc.scopes
+    if len(scopes) == 1 and isinstance(paths := scopes[0].paths, BlockLines):
+        start, end, line = paths.span
+        values.append(doc.value)
+        return ("block", len(values) - 1, start, line, end)
+    return ("exact", doc)
+
+
+def _rebuild(
+    path: str, record: _Record, values: list[Any]
+) -> tuple[str, Iterable[Document]] | InputError:
+    read_error, text, entries, parse_error = record
+    if read_error is not None:
+        return InputError(*read_error)
+    if entries is None:
+        return text, iter_documents(text, path)
+    if parse_error is not None:
+        return text, _raising(InputError(*parse_error))
+    documents = []
+    for entry in entries:
+        if entry[0] == "block":
+            _, index, start, line, end = entry
+            documents.append(
+                block_document(text, values[index], start, line, end, exact_documents, path)
+            )
+        else:
+            documents.append(entry[1])
+    return text, documents
+
+
+def _raising(error: InputError) -> Iterator[Document]:
+    """No documents, then the error the parse raised (where the serial load raises it)."""
+    yield from ()
+    raise error

@@ -1,0 +1,142 @@
+"""YAML parsed in a forked child must load exactly as YAML parsed in this process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analyzer.errors import InputError
+from analyzer.load import yaml_ahead
+from analyzer.load.istio import DEFAULT_MAX_FILE_BYTES, load_istio
+from analyzer.load.yaml_ahead import read_ahead
+from analyzer.model.istio import IstioConfig
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "istio"
+
+
+def _fingerprint(config: IstioConfig) -> list[Any]:
+    """Everything a report uses from a config, lines of every spec key and item included."""
+    out: list[Any] = []
+    for obj in config.objects:
+        paths = sorted(_paths(obj.spec, "spec"))
+        out.append((str(obj.ref), obj.origin, repr(obj.spec), [(p, obj.line_of(p)) for p in paths]))
+    out.append([repr(p) for p in config.problems])
+    out.append([repr(s) for s in config.skipped])
+    out.append(list(config.files))
+    return out
+
+
+def _paths(value: Any, prefix: str) -> list[str]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, f"{prefix}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, f"{prefix}[{index}]")
+    return found
+
+
+def _both(paths: list[str], **kwargs: Any) -> tuple[list[Any], list[Any]]:
+    serial = load_istio(paths, **kwargs)
+    ahead = read_ahead(paths, kwargs.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES), min_bytes=0)
+    assert ahead is not None
+    try:
+        forked = load_istio(paths, ahead=ahead, **kwargs)
+    finally:
+        ahead.close()
+    return _fingerprint(serial), _fingerprint(forked)
+
+
+def _inputs() -> list[str]:
+    found = [str(FIXTURES)]
+    found += sorted(str(p) for p in (REPO / "dumps").rglob("istio.yaml"))
+    return found
+
+
+@pytest.mark.parametrize("path", _inputs(), ids=lambda p: os.path.relpath(p, REPO))
+def test_forked_read_loads_the_same_objects_lines_and_problems(path: str) -> None:
+    serial, forked = _both([path])
+    assert forked == serial
+
+
+def test_a_large_mesh_loads_the_same(tmp_path: Path) -> None:
+    # Documents of every kind the fast reader keeps, defers, or hands to the exact reader whole.
+    parts = [
+        f"apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{index}\n  namespace: ns\n"
+        f"spec:\n  ports:\n  - name: http\n    port: {8000 + index}\n  - name: grpc\n"
+        f"    port: 9000\n    targetPort: {'on' if index % 7 == 0 else 9000}\n"
+        for index in range(300)
+    ]
+    parts.append(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n"
+        "  metadata: {name: listed}\n  spec:\n    ports:\n    - port: 1\n"
+    )
+    parts.append("apiVersion: v1\nkind: Service\nmetadata:\n  name: dup\n  name: again\n")
+    parts.append("- just a list\n")
+    big = tmp_path / "mesh.yaml"
+    big.write_text("---\n".join(parts))
+    anchored = tmp_path / "anchored.yaml"
+    anchored.write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: &m\n  name: a\nspec:\n  ports:\n  - port: 1\n"
+    )
+    serial, forked = _both([str(tmp_path)])
+    assert forked == serial
+
+
+def test_bad_yaml_raises_the_same_error(tmp_path: Path) -> None:
+    good = tmp_path / "a.yaml"
+    good.write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n")
+    bad = tmp_path / "b.yaml"
+    bad.write_text("apiVersion: v1\nkind: Service\n---\nmetadata:\n  name: [a\n")
+    with pytest.raises(InputError) as serial:
+        load_istio([str(tmp_path)])
+    ahead = read_ahead([str(tmp_path)], DEFAULT_MAX_FILE_BYTES, min_bytes=0)
+    assert ahead is not None
+    with pytest.raises(InputError) as forked:
+        load_istio([str(tmp_path)], ahead=ahead)
+    ahead.close()
+    assert str(forked.value) == str(serial.value)
+    assert forked.value.line == serial.value.line
+
+
+def test_a_file_over_the_limit_raises_the_same_error(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n")
+    with pytest.raises(InputError) as serial:
+        load_istio([str(path)], max_file_bytes=10)
+    ahead = read_ahead([str(path)], 10, min_bytes=0)
+    assert ahead is not None
+    with pytest.raises(InputError) as forked:
+        load_istio([str(path)], max_file_bytes=10, ahead=ahead)
+    ahead.close()
+    assert str(forked.value) == str(serial.value)
+
+
+def test_a_failed_child_only_means_reading_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*_: Any) -> None:
+        raise RuntimeError("the child fails before sending anything")
+
+    monkeypatch.setattr(yaml_ahead, "_send", crash)
+    serial, forked = _both([str(FIXTURES)])
+    assert forked == serial
+
+
+def test_small_inputs_are_read_here() -> None:
+    assert read_ahead([str(FIXTURES / "mesh.yaml")], DEFAULT_MAX_FILE_BYTES) is None
+
+
+def test_close_before_taking_stops_the_child() -> None:
+    ahead = read_ahead([str(FIXTURES)], DEFAULT_MAX_FILE_BYTES, min_bytes=0)
+    assert ahead is not None
+    pid = ahead._pid
+    ahead.close()
+    assert pid is not None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped
