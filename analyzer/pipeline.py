@@ -61,18 +61,20 @@ def analyze(
         if configs:
             progress(f"reading Istio YAML from {len(configs)} path(s)")
             config = with_default_namespace(load_istio(list(configs), ahead=ahead), namespace)
+        # Attribution and the checks build hundreds of thousands of small objects (and no
+        # cycles): with the collector running, each full pass would rescan all of them again.
+        with gc_paused():
+            attributions = []
+            for proxy in proxies:
+                progress(f"attributing {proxy.name}")
+                attributions.append(attribute(proxy, config))
+            progress("running checks")
+            findings = run_checks(config, attributions, settings)
+        if ahead is not None:
+            ahead.seed_lines()  # the lines the report cites, looked up by the YAML's process
     finally:
         if ahead is not None:
             ahead.close()
-    # Attribution and the checks build hundreds of thousands of small objects (and no cycles):
-    # with the collector running, each full pass would rescan all of them again.
-    with gc_paused():
-        attributions = []
-        for proxy in proxies:
-            progress(f"attributing {proxy.name}")
-            attributions.append(attribute(proxy, config))
-        progress("running checks")
-        findings = run_checks(config, attributions, settings)
     return Analysis(list(dumps), list(configs), config, attributions, findings)
 
 

@@ -39,7 +39,6 @@ class Source:
     path: str | None
     """The rule inside the object: ``spec.http[1].match[0]``, ``spec.ports[0]``, ..."""
     file: str | None
-    line: int | None
     evidence: Evidence
     """How we know: Envoy metadata, Istio's naming convention, field matching, or a built-in."""
     in_inputs: bool = True
@@ -48,6 +47,20 @@ class Source:
     """One line of explanation (what a built-in is for, why an object is inferred)."""
     obj: IstioObject | None = field(default=None, compare=False, repr=False)
     """The loaded object the source points into (None for built-ins and inferred objects)."""
+    _line: int | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def line(self) -> int | None:
+        """Line of ``path`` in ``file`` (of the object when there is no path); None without YAML.
+
+        Looked up when first asked: the lookups of a large mesh can then run all at once, in
+        the process that read the YAML (``yaml_ahead``), while this one runs the checks.
+        """
+        line = self._line
+        if line is None and self.obj is not None:
+            obj = self.obj
+            line = self._line = obj.line_of(self.path) if self.path else obj.origin.line
+        return line
 
     @property
     def is_default(self) -> bool:

@@ -13,7 +13,6 @@ def from_object(obj: IstioObject, path: str | None, evidence: Evidence, note: st
         ref=f"{obj.kind}/{obj.namespace}/{obj.name}",
         path=path,
         file=obj.origin.file,
-        line=obj.line_of(path) if path else obj.origin.line,
         evidence=evidence,
         note=note,
         obj=obj,
@@ -26,7 +25,6 @@ def inferred(kind: str, namespace: str, name: str, evidence: Evidence, note: str
         ref=f"{kind}/{namespace}/{name}",
         path=None,
         file=None,
-        line=None,
         evidence=evidence,
         in_inputs=False,
         note=note,
@@ -35,9 +33,7 @@ def inferred(kind: str, namespace: str, name: str, evidence: Evidence, note: str
 
 def default(name: str, note: str) -> Source:
     """An Istio built-in."""
-    return Source(
-        ref=f"Default/{name}", path=None, file=None, line=None, evidence="default", note=note
-    )
+    return Source(ref=f"Default/{name}", path=None, file=None, evidence="default", note=note)
 
 
 def dedupe(sources: list[Source]) -> list[Source]:

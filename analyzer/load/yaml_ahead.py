@@ -55,6 +55,7 @@ class YamlAhead:
         self._pid: int | None = pid
         self._pipe: int | None = pipe
         self._files: dict[str, tuple[str, Iterable[Document]] | InputError] | None = None
+        self._blocks: dict[tuple[str, int], BlockLines] = {}
 
     def take(self, path: str) -> tuple[str, Iterable[Document]] | None:
         """The text and documents of ``path`` as the child read them; None when the caller
@@ -77,25 +78,51 @@ class YamlAhead:
                 os.kill(pid, 9)
             os.waitpid(pid, 0)
 
-    def _receive(self) -> dict[str, tuple[str, Iterable[Document]] | InputError]:
-        pipe = self._pipe
-        if pipe is None:
-            return {}
-        chunks = []
-        while chunk := os.read(pipe, 1 << 20):
-            chunks.append(chunk)
-        data = b"".join(chunks)
+    def seed_lines(self) -> None:
+        """Take the lines the child looked up meanwhile into the documents' caches, then close.
+
+        Waits for the child, which by then has long finished on a large mesh. The lines only
+        spare lookups here: one the child did not make is made here when asked.
+        """
+        header = self._read(_HEADER.size)
+        if len(header) == _HEADER.size:
+            size, _ = _HEADER.unpack(header)
+            data = self._read(size)
+            if len(data) == size:
+                with gc_paused():
+                    looked_up: dict[tuple[str, int], dict[str, int | None]] = pickle.loads(data)
+                for key, lines in looked_up.items():
+                    block = self._blocks.get(key)
+                    if block is not None:
+                        block.seed(lines)
         self.close()
-        if len(data) < _HEADER.size:
+
+    def _read(self, size: int) -> bytes:
+        """``size`` bytes from the child, fewer when it ended early (or is gone)."""
+        if self._pipe is None:
+            return b""
+        chunks = []
+        while size > 0 and (chunk := os.read(self._pipe, min(size, 1 << 22))):
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def _receive(self) -> dict[str, tuple[str, Iterable[Document]] | InputError]:
+        header = self._read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            self.close()
             return {}  # the child failed: every file is read here
-        meta_size, values_size = _HEADER.unpack_from(data)
-        body = memoryview(data)[_HEADER.size :]
+        meta_size, values_size = _HEADER.unpack(header)
+        body = self._read(meta_size + values_size)
         if len(body) != meta_size + values_size:
+            self.close()
             return {}
         with gc_paused():
-            records: dict[str, _Record] = pickle.loads(body[:meta_size])
-            values: list[Any] = orjson.loads(body[meta_size:])
-        return {path: _rebuild(path, record, values) for path, record in records.items()}
+            records: dict[str, _Record] = pickle.loads(memoryview(body)[:meta_size])
+            values: list[Any] = orjson.loads(memoryview(body)[meta_size:])
+        return {
+            path: _rebuild(path, record, values, self._blocks) for path, record in records.items()
+        }
 
 
 def read_ahead(
@@ -144,6 +171,7 @@ def _send(pipe: int, files: list[str], max_file_bytes: int) -> None:
 
     records: dict[str, _Record] = {}
     values: list[Any] = []
+    blocks: list[tuple[str, BlockLines, Any]] = []
     with gc_paused():
         for path in files:
             try:
@@ -165,19 +193,65 @@ def _send(pipe: int, files: list[str], max_file_bytes: int) -> None:
                 records[path] = (None, text, None, None)
                 continue
             records[path] = (None, text, [_entry(doc, values) for doc in documents], None)
+            for doc in documents:
+                block = doc.scopes[0].paths if _fast(doc) else None
+                if isinstance(block, BlockLines):
+                    blocks.append((path, block, doc.value))
         meta = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
         encoded = orjson.dumps(values)
     with os.fdopen(pipe, "wb") as out:
         out.write(_HEADER.pack(len(meta), len(encoded)))
         out.write(meta)
         out.write(encoded)
+        out.flush()
+        # The parent now builds objects and attributes resources: meanwhile, look up the lines
+        # the report will cite, which costs the parent most of a second on a large mesh.
+        with gc_paused():
+            looked_up = {}
+            for path, block, value in blocks:
+                try:
+                    lines = {rule: block.get(rule) for rule in _cited_rules(value)}
+                except (Exception, RecursionError):  # the parent meets the same, when asked
+                    continue
+                looked_up[(path, block.span[0])] = lines
+            data = pickle.dumps(looked_up, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(_HEADER.pack(len(data), 0))
+        out.write(data)
+
+
+_LISTS: Final = ("ports", "http", "tcp", "tls", "hosts", "subsets", "servers")
+_MATCHED: Final = ("http", "tcp", "tls")
+
+
+def _cited_rules(value: Any) -> Iterator[str]:
+    """The paths attribution cites most: list items under ``spec`` (``spec.http[1]``), their
+    matches, and the traffic policy."""
+    spec = value.get("spec")
+    if not isinstance(spec, dict):
+        return
+    for key in _LISTS:
+        items = spec.get(key)
+        if type(items) is not list:
+            continue
+        for index, item in enumerate(items):
+            yield f"spec.{key}[{index}]"
+            if key in _MATCHED and type(item) is dict and type(item.get("match")) is list:
+                for number in range(len(item["match"])):
+                    yield f"spec.{key}[{index}].match[{number}]"
+    if "trafficPolicy" in spec:
+        yield "spec.trafficPolicy"
+
+
+def _fast(doc: Document) -> bool:
+    return len(doc.scopes) == 1 and isinstance(doc.scopes[0].paths, BlockLines)
 
 
 def _entry(doc: Document, values: list[Any]) -> Any:
     """One document as sent: its value by index into the JSON list, or the whole of it."""
     # Only rapidyaml's values are sure to be plain JSON; the rest (rare) is pickled.
-    scopes = doc.scopes
-    if len(scopes) == 1 and isinstance(paths := scopes[0].paths, BlockLines):
+    if _fast(doc):
+        paths = doc.scopes[0].paths
+        assert isinstance(paths, BlockLines)
         start, end, line = paths.span
         values.append(doc.value)
         return ("block", len(values) - 1, start, line, end)
@@ -185,7 +259,7 @@ def _entry(doc: Document, values: list[Any]) -> Any:
 
 
 def _rebuild(
-    path: str, record: _Record, values: list[Any]
+    path: str, record: _Record, values: list[Any], blocks: dict[tuple[str, int], BlockLines]
 ) -> tuple[str, Iterable[Document]] | InputError:
     read_error, text, entries, parse_error = record
     if read_error is not None:
@@ -198,9 +272,11 @@ def _rebuild(
     for entry in entries:
         if entry[0] == "block":
             _, index, start, line, end = entry
-            documents.append(
-                block_document(text, values[index], start, line, end, exact_documents, path)
-            )
+            document = block_document(text, values[index], start, line, end, exact_documents, path)
+            block = document.scopes[0].paths if document.scopes else None
+            if isinstance(block, BlockLines):
+                blocks[(path, start)] = block
+            documents.append(document)
         else:
             documents.append(entry[1])
     return text, documents

@@ -78,6 +78,11 @@ class BlockLines(Mapping[str, int]):
         and the line of its start."""
         return self._start, self._end, self._line
 
+    def seed(self, lines: Mapping[str, int | None]) -> None:
+        """Take lines looked up elsewhere in the same text (None: no such path)."""
+        for path, line in lines.items():
+            self._found.setdefault(path, line)
+
     def get(self, path: str, default: Any = None) -> Any:
         if self._full is not None:
             return self._full.get(path, default)

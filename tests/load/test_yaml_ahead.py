@@ -49,6 +49,7 @@ def _both(paths: list[str], **kwargs: Any) -> tuple[list[Any], list[Any]]:
     assert ahead is not None
     try:
         forked = load_istio(paths, ahead=ahead, **kwargs)
+        ahead.seed_lines()  # the lines the child looked up must be the lines found here
     finally:
         ahead.close()
     return _fingerprint(serial), _fingerprint(forked)
@@ -126,6 +127,23 @@ def test_a_failed_child_only_means_reading_here(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(yaml_ahead, "_send", crash)
     serial, forked = _both([str(FIXTURES)])
     assert forked == serial
+
+
+def test_the_child_looks_up_the_cited_lines(tmp_path: Path) -> None:
+    path = tmp_path / "vs.yaml"
+    path.write_text(
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: vs\n"
+        "spec:\n  hosts:\n  - a\n  http:\n  - match:\n    - uri:\n        prefix: /a\n"
+        "    route:\n    - destination:\n        host: a\n"
+    )
+    ahead = read_ahead([str(path)], DEFAULT_MAX_FILE_BYTES, min_bytes=0)
+    assert ahead is not None
+    config = load_istio([str(path)], ahead=ahead)
+    ahead.seed_lines()
+    ahead.close()
+    (block,) = ahead._blocks.values()
+    assert block._found == {"spec.hosts[0]": 7, "spec.http[0]": 9, "spec.http[0].match[0]": 10}
+    assert config.objects[0].line_of("spec.http[0].match[0]") == 10
 
 
 def test_small_inputs_are_read_here() -> None:
