@@ -3,7 +3,13 @@
 
 For each size N: generate the mesh with bench/generate_mesh.py (cached in the work dir), then
 run every measurement in a fresh child process and record its wall time (best of --repeat)
-and peak RSS (``ru_maxrss`` of that child, from ``os.wait4``; the largest over the repeats).
+and peak memory (the largest over the repeats). Peak memory is the larger of ``ru_maxrss`` from
+``os.wait4`` and the peak of the summed RSS of the child and its own children, sampled every
+10 ms from /proc: meshlens parses the YAML in a forked process, whose memory ``ru_maxrss``
+(the largest single process) would not add to the parent's.
+
+meshlens's bytecode is compiled first (``compileall``), as ``pip install`` does: a run under
+PYTHONDONTWRITEBYTECODE would otherwise recompile every module each time.
 
 Measured commands:
   floor      python: read the dump bytes + orjson.loads, GC disabled
@@ -114,9 +120,12 @@ def run_child(
         timer = threading.Timer(timeout, kill) if timeout else None
         if timer:
             timer.start()
+        sampler = _TreeSampler(proc.pid)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
+            sampler.stop()
             if timer:
                 timer.cancel()
         elapsed = time.perf_counter() - start
@@ -126,12 +135,53 @@ def run_child(
         out_f.seek(0)
         return RunResult(
             seconds=elapsed,
-            peak_kb=usage.ru_maxrss,  # KiB on Linux
+            peak_kb=max(usage.ru_maxrss, sampler.peak_kb),  # KiB on Linux
             returncode=code,
             stdout=out_f.read().decode(errors="replace") if keep_stdout else "",
             stderr=err_f.read().decode(errors="replace"),
             timed_out=timed_out.is_set(),
         )
+
+
+class _TreeSampler(threading.Thread):
+    """Peak of the summed RSS of a process and its descendants, sampled from /proc (Linux)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kb = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.01):
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in _tree(self.pid)))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        todo.extend(int(child) for child in children)
+    return out
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _tail(text: str, lines: int = 3) -> str:
@@ -468,6 +518,12 @@ def main(argv: list[str] | None = None) -> int:
     if workdir == REPO or REPO in workdir.parents:
         parser.error("--workdir must be outside the repository (generated dumps are large)")
     workdir.mkdir(parents=True, exist_ok=True)
+    # As `pip install` would: compiled once, not at every run under PYTHONDONTWRITEBYTECODE.
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(REPO / "analyzer")],
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
 
     meshlens = find_meshlens(args.meshlens)
     wants_meshlens = any(c in args.commands for c in ("help", "inventory", "analyze"))
