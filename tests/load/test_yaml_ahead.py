@@ -11,7 +11,7 @@ import pytest
 from analyzer.errors import InputError
 from analyzer.load import yaml_ahead
 from analyzer.load.istio import DEFAULT_MAX_FILE_BYTES, load_istio
-from analyzer.load.yaml_ahead import read_ahead
+from analyzer.load.yaml_ahead import YamlAhead, read_ahead
 from analyzer.model.istio import IstioConfig
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -158,3 +158,29 @@ def test_close_before_taking_stops_the_child() -> None:
     assert pid is not None
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped
+
+
+@pytest.mark.parametrize(
+    "sample",
+    ["dumps/sidecar-bookinfo", "dumps/gateway-subsets", "dumps/faults/missing-subset"],
+)
+def test_the_analysis_reports_the_same_through_the_child(
+    sample: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analyzer import pipeline
+    from analyzer.report.json_report import render_json
+
+    dump, config = str(REPO / sample / "config_dump.json"), str(REPO / sample / "istio.yaml")
+    serial = render_json(pipeline.report_data(pipeline.analyze([dump], [config])))
+    started: list[YamlAhead] = []
+
+    def always(paths: list[str], max_file_bytes: int) -> YamlAhead | None:
+        ahead = read_ahead(paths, max_file_bytes, min_bytes=0)
+        assert ahead is not None
+        started.append(ahead)
+        return ahead
+
+    monkeypatch.setattr(pipeline, "read_ahead", always)
+    forked = render_json(pipeline.report_data(pipeline.analyze([dump], [config])))
+    assert started  # the child did the parsing
+    assert forked == serial
