@@ -76,7 +76,8 @@ class YamlAhead:
             pid, self._pid = self._pid, None
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 9)
-            os.waitpid(pid, 0)
+            with contextlib.suppress(ChildProcessError):  # already reaped elsewhere
+                os.waitpid(pid, 0)
 
     def seed_lines(self) -> None:
         """Take the lines the child looked up meanwhile into the documents' caches, then close.
@@ -84,7 +85,8 @@ class YamlAhead:
         Waits for the child, which by then has long finished on a large mesh. The lines only
         spare lookups here: one the child did not make is made here when asked.
         """
-        header = self._read(_HEADER.size)
+        # Before any ``take`` the next message would be the documents, not the lines.
+        header = self._read(_HEADER.size) if self._files is not None else b""
         if len(header) == _HEADER.size:
             size, _ = _HEADER.unpack(header)
             data = self._read(size)

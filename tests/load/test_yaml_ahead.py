@@ -184,3 +184,10 @@ def test_the_analysis_reports_the_same_through_the_child(
     forked = render_json(pipeline.report_data(pipeline.analyze([dump], [config])))
     assert started  # the child did the parsing
     assert forked == serial
+
+
+def test_seeding_lines_before_taking_documents_only_closes() -> None:
+    ahead = read_ahead([str(FIXTURES)], DEFAULT_MAX_FILE_BYTES, min_bytes=0)
+    assert ahead is not None
+    ahead.seed_lines()
+    assert ahead._pid is None and ahead._pipe is None and not ahead._blocks
