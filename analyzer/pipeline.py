@@ -127,12 +127,7 @@ def _report_data(analysis: Analysis) -> dict[str, Any]:
         graph = ResourceGraph(attribution) if findings else None
         proxies.append(
             {
-                "name": proxy.name,
-                "kind": proxy.kind,
-                "namespace": proxy.namespace,
-                "istio_version": proxy.istio_version,
-                "envoy_version": proxy.envoy_version,
-                "inputs": list(proxy.inputs),
+                **proxy.identity(),
                 "resources": _resources_data(attribution),
                 "findings": [_with_chain(finding_data(f), graph) for f in findings],
                 "summary": {

@@ -196,8 +196,8 @@ def _send(pipe: int, files: list[str], max_file_bytes: int) -> None:
                 continue
             records[path] = (None, text, [_entry(doc, values) for doc in documents], None)
             for doc in documents:
-                block = doc.scopes[0].paths if _fast(doc) else None
-                if isinstance(block, BlockLines):
+                block = _block_lines(doc)
+                if block is not None:
                     blocks.append((path, block, doc.value))
         meta = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
         encoded = orjson.dumps(values)
@@ -244,17 +244,18 @@ def _cited_rules(value: Any) -> Iterator[str]:
         yield "spec.trafficPolicy"
 
 
-def _fast(doc: Document) -> bool:
-    return len(doc.scopes) == 1 and isinstance(doc.scopes[0].paths, BlockLines)
+def _block_lines(doc: Document) -> BlockLines | None:
+    """The on-demand lines of a document the fast reader read, else None."""
+    paths = doc.scopes[0].paths if len(doc.scopes) == 1 else None
+    return paths if isinstance(paths, BlockLines) else None
 
 
 def _entry(doc: Document, values: list[Any]) -> Any:
     """One document as sent: its value by index into the JSON list, or the whole of it."""
     # Only rapidyaml's values are sure to be plain JSON; the rest (rare) is pickled.
-    if _fast(doc):
-        paths = doc.scopes[0].paths
-        assert isinstance(paths, BlockLines)
-        start, end, line = paths.span
+    block = _block_lines(doc)
+    if block is not None:
+        start, end, line = block.span
         values.append(doc.value)
         return ("block", len(values) - 1, start, line, end)
     return ("exact", doc)
@@ -275,8 +276,8 @@ def _rebuild(
         if entry[0] == "block":
             _, index, start, line, end = entry
             document = block_document(text, values[index], start, line, end, exact_documents, path)
-            block = document.scopes[0].paths if document.scopes else None
-            if isinstance(block, BlockLines):
+            block = _block_lines(document)
+            if block is not None:
                 blocks[(path, start)] = block
             documents.append(document)
         else:

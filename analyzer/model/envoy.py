@@ -342,6 +342,17 @@ class Proxy:
     bootstrap: JsonDict | None = field(default=None, repr=False)
     _index: dict[str, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
+    def identity(self) -> dict[str, Any]:
+        """Who the proxy is, as the JSON reports open each proxy's entry."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "istio_version": self.istio_version,
+            "envoy_version": self.envoy_version,
+            "inputs": list(self.inputs),
+        }
+
     def _lookup(self, kind: str, name: str) -> Any:
         # Built on first use, after loading: lookups by name happen per resource in attribution
         # and checks, so a linear scan each time would be quadratic on a large mesh.

@@ -100,15 +100,7 @@ def render_inventory(
 
 
 def _proxy_document(proxy: Proxy, rows: dict[str, list[Row]]) -> dict[str, Any]:
-    return {
-        "name": proxy.name,
-        "kind": proxy.kind,
-        "namespace": proxy.namespace,
-        "istio_version": proxy.istio_version,
-        "envoy_version": proxy.envoy_version,
-        "inputs": list(proxy.inputs),
-        **rows,
-    }
+    return {**proxy.identity(), **rows}
 
 
 # ---------------------------------------------------------------------------------------------
