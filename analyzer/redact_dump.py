@@ -130,7 +130,7 @@ def _targets(
     paths: Sequence[str], output: str, configs: Sequence[str]
 ) -> tuple[list[str], list[str]]:
     """(input files, output files): dumps first, then the YAML files found in ``configs``."""
-    from analyzer.load.istio import walk_yaml_files
+    from analyzer.load.yaml_files import walk_yaml_files
 
     sources = list(paths)
     relative = [os.path.basename(os.path.normpath(p)) for p in paths]

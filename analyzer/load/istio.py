@@ -15,7 +15,6 @@ directory with no usable object at all is an error.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -25,6 +24,12 @@ from analyzer.load.istio_validate import validate
 from analyzer.load.istio_yaml import iter_documents
 from analyzer.load.source import gc_paused
 from analyzer.load.yaml_doc import Document, Scope
+from analyzer.load.yaml_files import (
+    ENVOY_DUMP,
+    read_yaml_text,
+    walk_yaml_files,
+    whole_file_reason,
+)
 from analyzer.model.istio import (
     CORE,
     GATEWAY_API,
@@ -44,9 +49,6 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_FILE_BYTES: Final = 512 * 1024 * 1024
 """Largest input file read by default; a 10,000-service mesh renders to about 60 MB."""
-
-YAML_SUFFIXES: Final = (".yaml", ".yml", ".json")
-"""Files picked up when walking a directory (JSON is YAML)."""
 
 _ISTIO_VERSIONS: Final = frozenset({"v1alpha3", "v1beta1", "v1"})
 _ANY_VERSION: Final[frozenset[str]] = frozenset()
@@ -79,9 +81,6 @@ _KINDS: Final[dict[tuple[str, str], frozenset[str]]] = {
 
 _CLUSTER_SCOPED: Final = frozenset({"Namespace"})
 
-# An Envoy admin /config_dump starts like this; spotting it early spares parsing megabytes of JSON.
-_ENVOY_DUMP_START: Final = re.compile(r'\A\ufeff?\s*\{\s*"configs"\s*:')
-_ENVOY_DUMP: Final = "looks like an Envoy config dump, not Istio YAML"
 _ENVOY_CONFIG: Final = (
     "looks like Envoy configuration (istioctl proxy-config output?), not Istio YAML"
 )
@@ -134,23 +133,6 @@ def load_istio(
         problems=tuple(loader.problems),
         files=tuple(loader.files),
     )
-
-
-def walk_yaml_files(directory: str) -> list[str]:
-    """Return the YAML/JSON files under ``directory``, recursively, hidden entries skipped.
-
-    Sorted by path components (``a/deeper/x.json`` before ``a/gateway.yaml``), as ``find | sort``
-    would list them, so the load order does not depend on the file system.
-    """
-    found: list[str] = []
-    for top, dirs, files in os.walk(directory):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(
-            os.path.join(top, name)
-            for name in files
-            if not name.startswith(".") and name.lower().endswith(YAML_SUFFIXES)
-        )
-    return sorted(found, key=lambda p: os.path.relpath(p, directory).split(os.sep))
 
 
 @dataclass
@@ -423,7 +405,7 @@ def _not_kubernetes(value: Any) -> str | None:
         if isinstance(value.get("apiVersion"), str) and isinstance(value.get("kind"), str):
             return None
         if isinstance(value.get("configs"), list):
-            return _ENVOY_DUMP
+            return ENVOY_DUMP
         if _ENVOY_KEYS.intersection(value):
             return _ENVOY_CONFIG
         return "not a Kubernetes object: no apiVersion and kind"
@@ -431,60 +413,6 @@ def _not_kubernetes(value: Any) -> str | None:
     if isinstance(first, dict) and _ENVOY_KEYS.intersection(first):
         return _ENVOY_CONFIG
     return f"not a Kubernetes object: the document is {_type_name(value)}"
-
-
-def whole_file_reason(text: str) -> str | None:
-    """Why a file's text holds no objects at all (empty, an Envoy dump), else None."""
-    if not text.strip():
-        return "file is empty"
-    if _ENVOY_DUMP_START.match(text):
-        return _ENVOY_DUMP
-    return None
-
-
-def read_yaml_text(path: str, max_bytes: int) -> str:
-    """Read a file as text, refusing oversized, binary and non-UTF-8/16/32 files."""
-    try:
-        if not os.path.isfile(path):
-            raise InputError(path, "not a regular file")
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            raise InputError(
-                path, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit for YAML input"
-            )
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > max_bytes:
-        raise InputError(path, f"file is over the {max_bytes:,}-byte limit for YAML input")
-    return _decode(path, data)
-
-
-_BOMS: Final = (
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xff\xfe", "utf-16"),
-    (b"\xfe\xff", "utf-16"),
-    (b"\xef\xbb\xbf", "utf-8-sig"),
-)
-
-
-def _decode(path: str, data: bytes) -> str:
-    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
-    if encoding == "utf-8" and b"\x00" in data[:8192]:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputError(path, "binary data (NUL bytes), not YAML", line)
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        bad = data[exc.start : exc.start + 1].hex()
-        raise InputError(
-            path, f"not {encoding.upper()} text: invalid byte 0x{bad} at offset {exc.start}", line
-        ) from None
-    except MemoryError:
-        raise InputError(path, "not enough memory to decode this file") from None
 
 
 def _text(value: Any) -> str:

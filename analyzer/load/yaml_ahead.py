@@ -157,7 +157,7 @@ def read_ahead(
 
 def _files(paths: Sequence[str]) -> list[str]:
     """The files ``load_istio`` reads for ``paths``, in its order."""
-    from analyzer.load.istio import walk_yaml_files
+    from analyzer.load.yaml_files import walk_yaml_files
 
     found: list[str] = []
     for given in paths:
@@ -169,7 +169,7 @@ def _files(paths: Sequence[str]) -> list[str]:
 
 
 def _send(pipe: int, files: list[str], max_file_bytes: int) -> None:
-    from analyzer.load.istio import read_yaml_text, whole_file_reason
+    from analyzer.load.yaml_files import read_yaml_text, whole_file_reason
 
     records: dict[str, _Record] = {}
     values: list[Any] = []
