@@ -23,7 +23,7 @@ from analyzer.errors import InputError
 from analyzer.load.istio_validate import validate
 from analyzer.load.istio_yaml import iter_documents
 from analyzer.load.source import gc_paused
-from analyzer.load.yaml_doc import Document, Scope
+from analyzer.load.yaml_doc import Document, Parsed, Scope
 from analyzer.load.yaml_files import (
     ENVOY_DUMP,
     read_yaml_text,
@@ -112,11 +112,41 @@ def load_istio(
 
     Raises InputError for a missing path, a directory without usable objects, a file that is
     empty, not YAML, not Kubernetes objects, too large, too deeply nested or an alias bomb.
-    ``ahead`` holds files already parsed in another process (``yaml_ahead.read_ahead``).
+    ``ahead`` holds files already parsed in another process (``yaml_ahead.read_ahead``), which
+    also checks the objects against the schemas.
     """
+    loader = _load(paths, max_file_bytes, ahead, defer=ahead is not None)
+    problems = loader.problems
+    if ahead is not None:
+        problems = ahead.with_schema_problems(problems, loader.deferred or [])
+    return IstioConfig(
+        objects=tuple(loader.objects),
+        skipped=tuple(loader.skipped),
+        problems=tuple(problems),
+        files=tuple(loader.files),
+    )
+
+
+def objects_to_validate(
+    paths: Sequence[str | os.PathLike[str]], max_file_bytes: int, parsed: Parsed
+) -> list[IstioObject]:
+    """The objects ``load_istio(paths)`` checks against the schemas, in its order.
+
+    ``yaml_ahead``'s child validates them while this process goes on with the capture.
+    """
+    return [obj for _, obj in _load(paths, max_file_bytes, parsed, defer=True).deferred or ()]
+
+
+def _load(
+    paths: Sequence[str | os.PathLike[str]],
+    max_file_bytes: int,
+    parsed: Parsed | None,
+    *,
+    defer: bool,
+) -> _Loader:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    loader = _Loader(max_file_bytes, ahead)
+    loader = _Loader(max_file_bytes, parsed, deferred=[] if defer else None)
     # The YAML becomes millions of dicts and lists but no reference cycles (a self-referencing
     # alias is refused); with the collector paused a 20 MB load is about a third faster.
     with gc_paused():
@@ -127,12 +157,7 @@ def load_istio(
                 loader.load_file(given, named=True)
             else:
                 raise InputError(given, "no such file or directory")
-    return IstioConfig(
-        objects=tuple(loader.objects),
-        skipped=tuple(loader.skipped),
-        problems=tuple(loader.problems),
-        files=tuple(loader.files),
-    )
+    return loader
 
 
 @dataclass
@@ -140,7 +165,10 @@ class _Loader:
     """Accumulates what the files yield, in load order."""
 
     max_file_bytes: int
-    ahead: YamlAhead | None = None
+    ahead: Parsed | None = None
+    deferred: list[tuple[int, IstioObject]] | None = None
+    """When a list: (place in ``problems``, object) of each object to validate, validated
+    later (or elsewhere) instead of at once."""
     objects: list[IstioObject] = field(default_factory=list)
     skipped: list[SkippedInput] = field(default_factory=list)
     problems: list[SchemaProblem] = field(default_factory=list)
@@ -265,7 +293,10 @@ class _Loader:
             message = f"key given twice (first at line {first}); the later value is used"
             self.problems.append(SchemaProblem(Origin(path, line), obj.ref, dup_path, message))
         if group != GATEWAY_API and kind not in WORKLOAD_KINDS:
-            self.problems.extend(validate(obj))
+            if self.deferred is None:
+                self.problems.extend(validate(obj))
+            else:
+                self.deferred.append((len(self.problems), obj))
 
 
 def _build_object(

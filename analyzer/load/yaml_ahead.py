@@ -11,6 +11,11 @@ Their lines are still found on demand, in the text that comes along. The few doc
 exact reader produced are pickled: that keeps their YAML 1.1 types (dates, big integers) and
 their recorded lines.
 
+Once the documents are sent, the child loads them as ``load_istio`` would and checks the objects
+against the schemas, sending back the problems found; then it looks up the lines the report
+will cite. This process takes both when it needs them, and meanwhile builds its own objects and
+attributes the capture's resources.
+
 The result never depends on the child. A file the child could not parse fully, or any failure
 of the child itself, means this process reads that file as it would have without the child.
 A file with bad YAML comes back as the InputError it raised, and is raised where the serial
@@ -30,16 +35,26 @@ from typing import Any, Final
 import orjson
 
 from analyzer.errors import InputError
+from analyzer.load.istio_validate import validate
 from analyzer.load.istio_yaml import exact_documents, iter_documents
 from analyzer.load.source import gc_paused
-from analyzer.load.yaml_doc import Document
+from analyzer.load.yaml_doc import Document, Parsed
 from analyzer.load.yaml_fast import block_document
 from analyzer.load.yaml_lines import BlockLines
+from analyzer.model.istio import IstioObject, SchemaProblem
 
 MIN_BYTES: Final = 1024 * 1024
 """Smallest YAML input worth a second process: below it the fork costs more than it saves."""
 
+# Every message from the child is a header with the sizes of its two parts, then the parts.
 _HEADER: Final = struct.Struct("<QQ")
+_DOCUMENTS: Final = 1
+"""First message: the files (pickled records) and the fast reader's values (one JSON text)."""
+_SCHEMA: Final = 2
+"""Second: (number of objects validated, {index: (ref, schema problems)}), pickled; empty when
+the child could not load the documents."""
+_LINES: Final = 3
+"""Third: the lines looked up, {(file, document start): {path: line}}, pickled."""
 
 # A file, as the child sends it: (read error, text, documents, parse error), each error as
 # InputError's (path, reason, line). A read error (the file is too large, not text) stands
@@ -54,6 +69,7 @@ class YamlAhead:
     def __init__(self, pid: int, pipe: int) -> None:
         self._pid: int | None = pid
         self._pipe: int | None = pipe
+        self._received = 0
         self._files: dict[str, tuple[str, Iterable[Document]] | InputError] | None = None
         self._blocks: dict[tuple[str, int], BlockLines] = {}
 
@@ -67,6 +83,40 @@ class YamlAhead:
             raise found
         return found
 
+    def with_schema_problems(
+        self, problems: list[SchemaProblem], deferred: list[tuple[int, IstioObject]]
+    ) -> list[SchemaProblem]:
+        """``problems`` with the schema problems of each deferred (place, object) put in at
+        its place: as the child found them, or found here when the child could not."""
+        found = self._validated(deferred)
+        merged: list[SchemaProblem] = []
+        last = 0
+        for index, (place, obj) in enumerate(deferred):
+            extra = validate(obj) if found is None else found.get(index)
+            if extra:
+                merged.extend(problems[last:place])
+                merged.extend(extra)
+                last = place
+        merged.extend(problems[last:])
+        return merged
+
+    def seed_lines(self) -> None:
+        """Take the lines the child looked up meanwhile into the documents' caches, then close.
+
+        Waits for the child, which by then has long finished on a large mesh. The lines only
+        spare lookups here: one the child did not make is made here when asked.
+        """
+        # Before any ``take`` there are no documents to seed.
+        message = self._message(_LINES) if self._files is not None else None
+        if message is not None and message[0]:
+            with gc_paused():
+                looked_up: dict[tuple[str, int], dict[str, int | None]] = pickle.loads(message[0])
+            for key, lines in looked_up.items():
+                block = self._blocks.get(key)
+                if block is not None:
+                    block.seed(lines)
+        self.close()
+
     def close(self) -> None:
         """Stop the child if it still runs, and reap it."""
         if self._pipe is not None:
@@ -79,25 +129,46 @@ class YamlAhead:
             with contextlib.suppress(ChildProcessError):  # already reaped elsewhere
                 os.waitpid(pid, 0)
 
-    def seed_lines(self) -> None:
-        """Take the lines the child looked up meanwhile into the documents' caches, then close.
+    def _validated(
+        self, deferred: list[tuple[int, IstioObject]]
+    ) -> dict[int, list[SchemaProblem]] | None:
+        """The child's schema problems by index in ``deferred``; None unless the child
+        validated exactly these objects."""
+        message = self._message(_SCHEMA)
+        if message is None or not message[0]:
+            return None
+        try:
+            with gc_paused():
+                count, found = pickle.loads(message[0])
+        except Exception:  # not what the child sends: validate here
+            return None
+        if count != len(deferred):
+            return None
+        problems: dict[int, list[SchemaProblem]] = {}
+        for index, (ref, listed) in found.items():
+            if str(deferred[index][1].ref) != ref:
+                return None
+            problems[index] = listed
+        return problems
 
-        Waits for the child, which by then has long finished on a large mesh. The lines only
-        spare lookups here: one the child did not make is made here when asked.
+    def _message(self, number: int) -> tuple[memoryview, int] | None:
+        """The child's message ``number`` (``_DOCUMENTS``, ``_SCHEMA``, ``_LINES``) and the size
+        of its first part, skipping any not read before it; None when the child did not send it.
         """
-        # Before any ``take`` the next message would be the documents, not the lines.
-        header = self._read(_HEADER.size) if self._files is not None else b""
-        if len(header) == _HEADER.size:
-            size, _ = _HEADER.unpack(header)
-            data = self._read(size)
-            if len(data) == size:
-                with gc_paused():
-                    looked_up: dict[tuple[str, int], dict[str, int | None]] = pickle.loads(data)
-                for key, lines in looked_up.items():
-                    block = self._blocks.get(key)
-                    if block is not None:
-                        block.seed(lines)
-        self.close()
+        while self._pipe is not None and self._received < number:
+            header = self._read(_HEADER.size)
+            if len(header) < _HEADER.size:
+                self.close()
+                return None
+            first, second = _HEADER.unpack(header)
+            body = self._read(first + second)
+            if len(body) != first + second:
+                self.close()
+                return None
+            self._received += 1
+            if self._received == number:
+                return memoryview(body), first
+        return None
 
     def _read(self, size: int) -> bytes:
         """``size`` bytes from the child, fewer when it ended early (or is gone)."""
@@ -110,18 +181,13 @@ class YamlAhead:
         return b"".join(chunks)
 
     def _receive(self) -> dict[str, tuple[str, Iterable[Document]] | InputError]:
-        header = self._read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            self.close()
+        message = self._message(_DOCUMENTS)
+        if message is None:
             return {}  # the child failed: every file is read here
-        meta_size, values_size = _HEADER.unpack(header)
-        body = self._read(meta_size + values_size)
-        if len(body) != meta_size + values_size:
-            self.close()
-            return {}
+        body, meta_size = message
         with gc_paused():
-            records: dict[str, _Record] = pickle.loads(memoryview(body)[:meta_size])
-            values: list[Any] = orjson.loads(memoryview(body)[meta_size:])
+            records: dict[str, _Record] = pickle.loads(body[:meta_size])
+            values: list[Any] = orjson.loads(body[meta_size:])
         return {
             path: _rebuild(path, record, values, self._blocks) for path, record in records.items()
         }
@@ -148,7 +214,7 @@ def read_ahead(
     if pid == 0:  # the child: parse, send, and leave without running the parent's exit code
         try:
             os.close(read_end)
-            _send(write_end, files, max_file_bytes)
+            _send(write_end, paths, files, max_file_bytes)
         finally:
             os._exit(0)
     os.close(write_end)
@@ -168,10 +234,11 @@ def _files(paths: Sequence[str]) -> list[str]:
     return found
 
 
-def _send(pipe: int, files: list[str], max_file_bytes: int) -> None:
+def _send(pipe: int, paths: Sequence[str], files: list[str], max_file_bytes: int) -> None:
     from analyzer.load.yaml_files import read_yaml_text, whole_file_reason
 
     records: dict[str, _Record] = {}
+    parsed: dict[str, tuple[str, Iterable[Document]] | InputError] = {}
     values: list[Any] = []
     blocks: list[tuple[str, BlockLines, Any]] = []
     with gc_paused():
@@ -180,21 +247,25 @@ def _send(pipe: int, files: list[str], max_file_bytes: int) -> None:
                 text = read_yaml_text(path, max_file_bytes)
             except InputError as exc:
                 records[path] = ((exc.path, exc.reason, exc.line), "", None, None)
+                parsed[path] = exc
                 continue
             except Exception:  # the parent reads the file and reports what happens
                 continue
             if whole_file_reason(text) is not None:
                 records[path] = (None, text, None, None)
+                parsed[path] = (text, ())
                 continue
             try:
                 documents = list(iter_documents(text, path))
             except InputError as exc:
                 records[path] = (None, text, [], (exc.path, exc.reason, exc.line))
+                parsed[path] = (text, _raising(exc))
                 continue
             except (Exception, RecursionError):  # MemoryError and the like: the parent's to report
                 records[path] = (None, text, None, None)
                 continue
             records[path] = (None, text, [_entry(doc, values) for doc in documents], None)
+            parsed[path] = (text, documents)
             for doc in documents:
                 block = _block_lines(doc)
                 if block is not None:
@@ -206,8 +277,14 @@ def _send(pipe: int, files: list[str], max_file_bytes: int) -> None:
         out.write(meta)
         out.write(encoded)
         out.flush()
-        # The parent now builds objects and attributes resources: meanwhile, look up the lines
-        # the report will cite, which costs the parent most of a second on a large mesh.
+        # The parent now builds its objects: meanwhile, check the same objects against the
+        # schemas (the documents were sent: the loader may now change their values) ...
+        schema = _schema_problems(paths, max_file_bytes, _Taken(parsed))
+        out.write(_HEADER.pack(len(schema), 0))
+        out.write(schema)
+        out.flush()
+        # ... then, while it attributes resources, look up the lines the report will cite,
+        # which costs the parent most of a second on a large mesh.
         with gc_paused():
             looked_up = {}
             for path, block, value in blocks:
@@ -219,6 +296,37 @@ def _send(pipe: int, files: list[str], max_file_bytes: int) -> None:
             data = pickle.dumps(looked_up, protocol=pickle.HIGHEST_PROTOCOL)
         out.write(_HEADER.pack(len(data), 0))
         out.write(data)
+
+
+class _Taken:
+    """The child's own parse, offered to its loader as ``YamlAhead`` offers it to the parent's."""
+
+    def __init__(self, parsed: dict[str, tuple[str, Iterable[Document]] | InputError]) -> None:
+        self._parsed = parsed
+
+    def take(self, path: str) -> tuple[str, Iterable[Document]] | None:
+        found = self._parsed.pop(path, None)
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+
+def _schema_problems(paths: Sequence[str], max_file_bytes: int, parsed: Parsed) -> bytes:
+    """The schema message: the objects ``load_istio`` validates, checked here; empty when
+    loading fails (the parent raises the same error, or validates itself)."""
+    from analyzer.load.istio import objects_to_validate
+
+    try:
+        with gc_paused():
+            objects = objects_to_validate(paths, max_file_bytes, parsed)
+            found = {}
+            for index, obj in enumerate(objects):
+                problems = validate(obj)
+                if problems:
+                    found[index] = (str(obj.ref), problems)
+            return pickle.dumps((len(objects), found), protocol=pickle.HIGHEST_PROTOCOL)
+    except (Exception, RecursionError):
+        return b""
 
 
 _LISTS: Final = ("ports", "http", "tcp", "tls", "hosts", "subsets", "servers")

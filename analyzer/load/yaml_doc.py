@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(slots=True)
@@ -34,3 +34,11 @@ class Document:
     """1-based line where the root value starts."""
     scopes: list[Scope]
     """The root scope first (when the root is a mapping), then one per mapping in ``items``."""
+
+
+class Parsed(Protocol):
+    """Files another reader has already parsed (``yaml_ahead``): the loader takes them from it."""
+
+    def take(self, path: str) -> tuple[str, Iterable[Document]] | None:
+        """The text and documents of ``path``; None when the loader must read it itself.
+        Raises the InputError reading the file raised."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,39 @@ def test_a_failed_child_only_means_reading_here(monkeypatch: pytest.MonkeyPatch)
         raise RuntimeError("the child fails before sending anything")
 
     monkeypatch.setattr(yaml_ahead, "_send", crash)
+    serial, forked = _both([str(FIXTURES)])
+    assert forked == serial
+
+
+def test_the_child_checks_the_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
+    serial = load_istio([str(FIXTURES)])
+    assert len(serial.problems) > 20  # the schema fixtures, among others
+    ahead = read_ahead([str(FIXTURES)], DEFAULT_MAX_FILE_BYTES, min_bytes=0)
+    assert ahead is not None
+
+    def not_here(*_: Any) -> None:
+        raise AssertionError("validated in the parent")
+
+    monkeypatch.setattr(yaml_ahead, "validate", not_here)  # after the fork: the parent only
+    try:
+        forked = load_istio([str(FIXTURES)], ahead=ahead)
+    finally:
+        ahead.close()
+    assert forked.problems == serial.problems  # the same problems, in the same order
+
+
+@pytest.mark.parametrize(
+    "message",
+    [b"", b"not a pickle", "count"],
+    ids=["nothing", "garbage", "other objects"],
+)
+def test_without_the_childs_schema_problems_they_are_found_here(
+    message: bytes | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if message == "count":
+        message = pickle.dumps((1, {}))  # validated one object: not the objects loaded here
+    assert isinstance(message, bytes)
+    monkeypatch.setattr(yaml_ahead, "_schema_problems", lambda *_: message)
     serial, forked = _both([str(FIXTURES)])
     assert forked == serial
 
