@@ -3,10 +3,15 @@
 
 For each size N: generate the mesh with bench/generate_mesh.py (cached in the work dir), then
 run every measurement in a fresh child process and record its wall time (best of --repeat)
-and peak memory (the largest over the repeats). Peak memory is the larger of ``ru_maxrss`` from
-``os.wait4`` and the peak of the summed RSS of the child and its own children, sampled every
-10 ms from /proc: meshlens parses the YAML in a forked process, whose memory ``ru_maxrss``
-(the largest single process) would not add to the parent's.
+and peak memory. Peak memory comes from one more run of each command, after the timed ones:
+the larger of ``ru_maxrss`` from ``os.wait4`` and the peak of the memory of the child and its
+own children, sampled from /proc every 10 ms. meshlens forks: it parses the YAML in a second
+process, and runs the costliest checks in another one, which shares the loaded inputs with its
+parent until either writes them. ``ru_maxrss`` (the largest single process) would miss the
+children, and summed RSS would count the shared pages twice, so while there is more than one
+process the sample is the sum of their proportional set sizes (``Pss`` in smaps_rollup), each
+shared page split between its sharers. Reading smaps_rollup costs milliseconds, which is why
+the timed runs are not sampled.
 
 meshlens's bytecode is compiled first (``compileall``), as ``pip install`` does: a run under
 PYTHONDONTWRITEBYTECODE would otherwise recompile every module each time.
@@ -99,8 +104,10 @@ def run_child(
     timeout: float | None = None,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    sample: bool = False,
 ) -> RunResult:
-    """Run ``argv`` (no shell) and return its wall time and its own peak RSS.
+    """Run ``argv`` (no shell) and return its wall time and peak memory: its own peak RSS, or
+    with ``sample`` the peak of the whole process tree's (see ``_TreeSampler``).
 
     stdout goes to /dev/null unless ``keep_stdout``; both streams that are kept go through
     temporary files, so a chatty child can never block on a full pipe.
@@ -120,12 +127,14 @@ def run_child(
         timer = threading.Timer(timeout, kill) if timeout else None
         if timer:
             timer.start()
-        sampler = _TreeSampler(proc.pid)
-        sampler.start()
+        sampler = _TreeSampler(proc.pid) if sample else None
+        if sampler:
+            sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
-            sampler.stop()
+            if sampler:
+                sampler.stop()
             if timer:
                 timer.cancel()
         elapsed = time.perf_counter() - start
@@ -135,7 +144,7 @@ def run_child(
         out_f.seek(0)
         return RunResult(
             seconds=elapsed,
-            peak_kb=max(usage.ru_maxrss, sampler.peak_kb),  # KiB on Linux
+            peak_kb=max(usage.ru_maxrss, sampler.peak_kb if sampler else 0),  # KiB on Linux
             returncode=code,
             stdout=out_f.read().decode(errors="replace") if keep_stdout else "",
             stderr=err_f.read().decode(errors="replace"),
@@ -144,7 +153,11 @@ def run_child(
 
 
 class _TreeSampler(threading.Thread):
-    """Peak of the summed RSS of a process and its descendants, sampled from /proc (Linux)."""
+    """Peak memory of a process and its descendants, sampled from /proc (Linux) every 10 ms.
+
+    One process: its RSS. Several (meshlens's forked children): the sum of their proportional
+    set sizes, which counts each page shared since the fork once, not once per process.
+    """
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -154,7 +167,9 @@ class _TreeSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._done.wait(0.01):
-            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in _tree(self.pid)))
+            tree = _tree(self.pid)
+            used = _rss_kb(tree[0]) if len(tree) == 1 else sum(_pss_kb(p) for p in tree)
+            self.peak_kb = max(self.peak_kb, used)
 
     def stop(self) -> None:
         self._done.set()
@@ -175,9 +190,17 @@ def _tree(pid: int) -> list[int]:
 
 
 def _rss_kb(pid: int) -> int:
+    return _field_kb(f"/proc/{pid}/status", "VmRSS:")
+
+
+def _pss_kb(pid: int) -> int:
+    return _field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+
+def _field_kb(path: str, name: str) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(name):
                 return int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
@@ -212,9 +235,16 @@ class Job:
 
 
 def run_job_once(job: Job, round_no: int, repeat: int, timeout: float) -> None:
+    """One run; round ``repeat + 1`` is the memory run, sampled and not timed."""
     m = job.measurement
+    memory_run = round_no > repeat
     res = run_child(
-        job.argv, keep_stdout=job.keep_stdout, timeout=timeout, env=job.env, cwd=job.cwd
+        job.argv,
+        keep_stdout=job.keep_stdout,
+        timeout=timeout,
+        env=job.env,
+        cwd=job.cwd,
+        sample=memory_run,
     )
     if res.timed_out:
         m.status, m.note = "failed", f"timed out after {timeout:.0f} s"
@@ -226,25 +256,25 @@ def run_job_once(job: Job, round_no: int, repeat: int, timeout: float) -> None:
         m.seconds = m.peak_mb = None
         print(f"    {m.command}: {m.status}: {m.note}", file=sys.stderr, flush=True)
         return
-    if job.check is not None and m.runs == 0:
+    if job.check is not None and m.runs == 0 and not memory_run:
         m.note = job.check(res)
-    m.times.append(res.seconds)
-    m.runs += 1
-    m.seconds = min(m.times)
     job.peak_kb = max(job.peak_kb, res.peak_kb)
     m.peak_mb = job.peak_kb / 1024
-    print(
-        f"    {m.command} run {round_no}/{repeat}: {res.seconds:.3f} s, "
-        f"{res.peak_kb / 1024:.0f} MB",
-        file=sys.stderr,
-        flush=True,
-    )
+    if memory_run:
+        label = f"memory run: {res.peak_kb / 1024:.0f} MB"
+    else:
+        m.times.append(res.seconds)
+        m.runs += 1
+        m.seconds = min(m.times)
+        label = f"run {round_no}/{repeat}: {res.seconds:.3f} s"
+    print(f"    {m.command} {label}", file=sys.stderr, flush=True)
 
 
 def measure_interleaved(jobs: list[Job], repeat: int, timeout: float) -> None:
     """Run every job ``repeat`` times, round-robin, so that background load on a shared
-    machine hits the floor and the commands compared with it alike."""
-    for round_no in range(1, repeat + 1):
+    machine hits the floor and the commands compared with it alike; then once more each,
+    sampling memory."""
+    for round_no in range(1, repeat + 2):
         for job in jobs:
             if job.active:
                 run_job_once(job, round_no, repeat, timeout)
@@ -389,7 +419,8 @@ def render(
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, orjson {orjson.__version__}; "
         f"meshlens = `{meshlens.description}`; "
-        f"repeat = {args.repeat} (best time, largest peak RSS); seed = {args.seed}."
+        f"repeat = {args.repeat} (best time; peak memory from one more, sampled run); "
+        f"seed = {args.seed}."
     )
     lines.append("")
     lines.append(

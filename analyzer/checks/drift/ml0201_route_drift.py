@@ -40,6 +40,7 @@ class RouteDrift(Check):
     NAME = "route-drift"
     SEVERITY = Severity.ERROR
     NEEDS_CONFIG = True
+    HEAVY = True
 
     def run(self, ctx: Context) -> Iterable[Finding]:
         """One finding per differing field of each VirtualService route."""
