@@ -144,8 +144,19 @@ def inventory(
     _exit_now(0)
 
 
-def _write_stdout(text: str) -> None:
+def _write_stdout(text: str | bytes) -> None:
     out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if isinstance(text, bytes):
+        if buffer is None:  # a stream without bytes underneath (some test runners)
+            text = text.decode()
+        else:
+            out.flush()
+            buffer.write(text)
+            if text and not text.endswith(b"\n"):
+                buffer.write(b"\n")
+            buffer.flush()
+            return
     out.write(text)
     if text and not text.endswith("\n"):
         out.write("\n")
@@ -315,7 +326,7 @@ def analyze(
         data = redact_report(data)
     progress("")
     for fmt, target in pairs:
-        text = OutputFormat(fmt).renderer()(data)
+        text = OutputFormat(fmt).encoder()(data)
         if target is None:
             _write_stdout(text)
         else:
@@ -347,10 +358,14 @@ def _pair_formats(
     return [(formats[0], None)]
 
 
-def _write_file(path: str, text: str) -> None:
+def _write_file(path: str, text: str | bytes) -> None:
     from analyzer.errors import UsageError
 
     try:
+        if isinstance(text, bytes):
+            with open(path, "wb") as binary:
+                binary.write(text)
+            return
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as exc:

@@ -33,6 +33,15 @@ class OutputFormat(StrEnum):
             return render_json
         return _optional(self.value)
 
+    def encoder(self) -> Callable[[dict[str, Any]], str | bytes]:
+        """The renderer, or for JSON one that gives the UTF-8 bytes orjson makes (written as
+        they are: a large report is not decoded only to be encoded again)."""
+        if self is OutputFormat.JSON:
+            from analyzer.report.json_report import json_bytes
+
+            return json_bytes
+        return self.renderer()
+
 
 def _optional(name: str) -> Renderer:
     import importlib
