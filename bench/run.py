@@ -6,12 +6,11 @@ run every measurement in a fresh child process and record its wall time (best of
 and peak memory. Peak memory comes from one more run of each command, after the timed ones:
 the larger of ``ru_maxrss`` from ``os.wait4`` and the peak of the memory of the child and its
 own children, sampled from /proc every 10 ms. meshlens forks: it parses the YAML in a second
-process, and runs the costliest checks in another one, which shares the loaded inputs with its
-parent until either writes them. ``ru_maxrss`` (the largest single process) would miss the
-children, and summed RSS would count the shared pages twice, so while there is more than one
-process the sample is the sum of their proportional set sizes (``Pss`` in smaps_rollup), each
-shared page split between its sharers. Reading smaps_rollup costs milliseconds, which is why
-the timed runs are not sampled.
+process, which shares its parent's pages until either writes them. ``ru_maxrss`` (the largest
+single process) would miss the child, and summed RSS would count the shared pages twice, so
+while there is more than one process the sample is the sum of their proportional set sizes
+(``Pss`` in smaps_rollup), each shared page split between its sharers. Reading smaps_rollup
+costs milliseconds, which is why the timed runs are not sampled.
 
 meshlens's bytecode is compiled first (``compileall``), as ``pip install`` does: a run under
 PYTHONDONTWRITEBYTECODE would otherwise recompile every module each time.
@@ -155,7 +154,7 @@ def run_child(
 class _TreeSampler(threading.Thread):
     """Peak memory of a process and its descendants, sampled from /proc (Linux) every 10 ms.
 
-    One process: its RSS. Several (meshlens's forked children): the sum of their proportional
+    One process: its RSS. Several (meshlens's forked child): the sum of their proportional
     set sizes, which counts each page shared since the fork once, not once per process.
     """
 

@@ -51,9 +51,6 @@ class Check:
     """``proxy`` (run once per proxy) or ``inputs`` (run once on the YAML alone)."""
     NEEDS_CONFIG: ClassVar[bool] = False
     """True when the check compares with the Istio YAML and is skipped without it."""
-    HEAVY: ClassVar[bool] = False
-    """True for the few checks that compare every route or cluster with the YAML: on a large
-    mesh they run in a second process while the others run here (``runner.run_checks``)."""
 
     def run(self, ctx: Context) -> Iterable[Finding]:
         """Yield findings for this context."""

@@ -5,9 +5,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
 
-from analyzer import forking
 from analyzer.attribution.engine import empty_config
 from analyzer.attribution.mesh import MeshIndex
 from analyzer.attribution.model import Attribution
@@ -15,7 +13,6 @@ from analyzer.checks.base import Check, Context
 from analyzer.checks.model import Finding, Severity
 from analyzer.checks.registry import ALL, get
 from analyzer.errors import UsageError
-from analyzer.expect.prediction import predict
 from analyzer.model.istio import IstioConfig
 
 
@@ -86,52 +83,19 @@ def _run_one(check: Check, ctx: Context) -> list[Finding]:
         ]
 
 
-FORK_MIN_RESOURCES: Final = 5000
-"""Fewest Envoy resources (all proxies together) for which the heavy checks run in a second
-process: below it the fork costs about what it saves."""
-
-
 def run_checks(
     config: IstioConfig | None,
     attributions: Sequence[Attribution],
     settings: Settings | None = None,
-    *,
-    fork_min_resources: int = FORK_MIN_RESOURCES,
 ) -> list[Finding]:
-    """Every finding for these inputs, sorted, deduplicated, with settings applied.
-
-    On a large mesh the ``HEAVY`` checks run in a forked child while this process runs the
-    others; the findings are the same (``finalize`` sorts them), only sooner.
-    """
+    """Every finding for these inputs, sorted, deduplicated, with settings applied."""
     settings = settings or Settings()
-    jobs = _jobs(config, attributions, [check() for check in settings.checks])
-    heavy = [job for job in jobs if job[0].HEAVY]
-    resources = sum(len(attribution.resources) for attribution in attributions)
-    if not heavy or resources < fork_min_resources:
-        return finalize(_run_all(jobs), settings)
-    # What the checks on both sides share is built before the fork, so neither builds it again.
-    for _, ctx in jobs:
-        if ctx.mesh is not None and ctx.config is not None:
-            predict(ctx.mesh)
-    pending = forking.start(lambda: _run_all(heavy))
-    try:
-        findings = _run_all([job for job in jobs if not job[0].HEAVY])
-        findings += pending.result()
-    finally:
-        pending.cancel()
-    return finalize(findings, settings)
-
-
-def _jobs(
-    config: IstioConfig | None, attributions: Sequence[Attribution], instances: list[Check]
-) -> list[tuple[Check, Context]]:
-    """Each check with the context it runs in: once on the inputs, once per proxy."""
+    findings: list[Finding] = []
+    instances = [check() for check in settings.checks]
     inputs_ctx = Context(config=config)
-    jobs = [
-        (check, inputs_ctx)
-        for check in instances
-        if check.SCOPE in ("inputs", "any") and (config is not None or not check.NEEDS_CONFIG)
-    ]
+    for check in instances:
+        if check.SCOPE in ("inputs", "any") and (config is not None or not check.NEEDS_CONFIG):
+            findings += _run_one(check, inputs_ctx)
     for attribution in attributions:
         proxy = attribution.proxy
         # The attribution already indexed these inputs for this proxy; build only if it did not.
@@ -142,15 +106,8 @@ def _jobs(
                 continue
             if check.NEEDS_CONFIG and config is None:
                 continue
-            jobs.append((check, ctx))
-    return jobs
-
-
-def _run_all(jobs: list[tuple[Check, Context]]) -> list[Finding]:
-    findings: list[Finding] = []
-    for check, ctx in jobs:
-        findings += _run_one(check, ctx)
-    return findings
+            findings += _run_one(check, ctx)
+    return finalize(findings, settings)
 
 
 def finalize(findings: Iterable[Finding], settings: Settings) -> list[Finding]:

@@ -40,7 +40,6 @@ class RouteDrift(Check):
     NAME = "route-drift"
     SEVERITY = Severity.ERROR
     NEEDS_CONFIG = True
-    HEAVY = True
 
     def run(self, ctx: Context) -> Iterable[Finding]:
         """One finding per differing field of each VirtualService route."""

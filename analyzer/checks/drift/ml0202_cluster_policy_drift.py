@@ -40,7 +40,6 @@ class ClusterPolicyDrift(Check):
     NAME = "cluster-policy-drift"
     SEVERITY = Severity.ERROR
     NEEDS_CONFIG = True
-    HEAVY = True
 
     def run(self, ctx: Context) -> Iterable[Finding]:
         """One finding per cluster and rule, listing every field that differs."""
