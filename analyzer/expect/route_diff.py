@@ -86,6 +86,11 @@ def _dest_matches(expected: Destination, cluster: str | None, name: str) -> bool
     return len(parts) == 4 and parts[3] == expected.host and parts[2] == expected.subset
 
 
+def _wanted(dest: Destination) -> str:
+    """The cluster a destination should reach: its name when known, else its pattern."""
+    return dest.cluster or f"outbound|*|{dest.subset}|{dest.host}"
+
+
 def _destinations(
     vs: IstioObject,
     base: str,
@@ -105,7 +110,7 @@ def _destinations(
     field = _mismatch(expected, found)
     if field is None:
         return []
-    want = [(d.cluster or f"outbound|*|{d.subset}|{d.host}", d.weight) for d in expected]
+    want = [(_wanted(d), d.weight) for d in expected]
     symptom = (
         "traffic is split in other proportions than the rule says"
         if field == "weight"
@@ -253,7 +258,7 @@ def _mirrors(
     for dest in mirror_destinations(vs, rule, listen_port, registry):
         cluster = dest.cluster
         if not any(_dest_matches(dest, cluster, name) for name in route.mirror_clusters):
-            want = dest.cluster or f"outbound|*|{dest.subset}|{dest.host}"
+            want = _wanted(dest)
             symptom = "traffic is not mirrored where the rule says"
             found = ", ".join(route.mirror_clusters) or "no mirror"
             out.append(FieldDiff("mirror", f"{base}.mirror", want, found, symptom))

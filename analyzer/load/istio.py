@@ -165,7 +165,7 @@ class _Loader:
     """Accumulates what the files yield, in load order."""
 
     max_file_bytes: int
-    ahead: Parsed | None = None
+    parsed: Parsed | None = None
     deferred: list[tuple[int, IstioObject]] | None = None
     """When a list: (place in ``problems``, object) of each object to validate, validated
     later (or elsewhere) instead of at once."""
@@ -199,7 +199,7 @@ class _Loader:
             raise InputError(path, "nested too deeply to load") from None
 
     def _load_file(self, path: str, named: bool) -> None:
-        read = self.ahead.take(path) if self.ahead is not None else None
+        read = self.parsed.take(path) if self.parsed is not None else None
         if read is None:
             text = read_yaml_text(path, self.max_file_bytes)
             parsed: Iterable[Document] | None = None

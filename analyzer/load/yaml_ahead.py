@@ -146,7 +146,7 @@ class YamlAhead:
             return None
         problems: dict[int, list[SchemaProblem]] = {}
         for index, (ref, listed) in found.items():
-            if str(deferred[index][1].ref) != ref:
+            if not 0 <= index < count or str(deferred[index][1].ref) != ref:
                 return None
             problems[index] = listed
         return problems
