@@ -153,7 +153,7 @@ def gateway_server_sources(
 
 def _server_port(server: Mapping[str, Any]) -> tuple[int | None, str]:
     port = server.get("port")
-    if not isinstance(port, Mapping):
+    if not isinstance(port, dict):
         return None, ""
     number = port.get("number")
     return (number if isinstance(number, int) else None), str(port.get("protocol", "")).upper()
@@ -212,8 +212,8 @@ def _chain_rule_path(mesh: MeshIndex, chain: FilterChain) -> str | None:
         return None
     server_names = set(chain.match.server_names)
     for index, rule in enumerate(obj.spec.get("tls") or ()):
-        for match in (rule.get("match") or ()) if isinstance(rule, Mapping) else ():
-            if isinstance(match, Mapping) and server_names & set(match.get("sniHosts") or ()):
+        for match in (rule.get("match") or ()) if isinstance(rule, dict) else ():
+            if isinstance(match, dict) and server_names & set(match.get("sniHosts") or ()):
                 return f"spec.tls[{index}]"
     tcp = obj.spec.get("tcp") or ()
     return "spec.tcp[0]" if len(tcp) == 1 else None
@@ -280,11 +280,11 @@ def _gateway_route_config(mesh: MeshIndex, name: str) -> list[Source] | None:
 def _servers_named(gateway: IstioObject, port: int, port_name: str) -> list[Source]:
     out = []
     for index, server in enumerate(gateway.spec.get("servers") or ()):
-        if not isinstance(server, Mapping):
+        if not isinstance(server, dict):
             continue
         server_port = server.get("port")
         if (
-            isinstance(server_port, Mapping)
+            isinstance(server_port, dict)
             and server_port.get("number") == port
             and str(server_port.get("name", "")) == port_name
         ):

@@ -76,7 +76,7 @@ class ServicePort:
 def _ports(obj: IstioObject) -> list[ServicePort]:
     out = []
     for index, port in enumerate(obj.spec.get("ports") or ()):
-        if not isinstance(port, Mapping):
+        if not isinstance(port, dict):
             continue
         number = as_int(port.get("port", port.get("number")))
         if number is None:
@@ -188,7 +188,7 @@ class MeshIndex:
                 self.ports_by_number.setdefault(port.number, []).append(port)
             selector = service.spec.get("selector")
             if (
-                isinstance(selector, Mapping)
+                isinstance(selector, dict)
                 and selector_matches(selector, labels)
                 and (not self.proxy.namespace or service.namespace == self.proxy.namespace)
             ):
@@ -215,11 +215,7 @@ class MeshIndex:
         every = list(self.config.by_kind("Gateway"))
         for gateway in every:
             selector = gateway.spec.get("selector")
-            if (
-                not isinstance(selector, Mapping)
-                or not labels
-                or selector_matches(selector, labels)
-            ):
+            if not isinstance(selector, dict) or not labels or selector_matches(selector, labels):
                 self.gateways.append(gateway)
         if not self.gateways and not self.proxy.labels_known:
             # Without node.metadata.LABELS (Istio < 1.4) the selector cannot be checked: every
@@ -227,7 +223,7 @@ class MeshIndex:
             self.gateways = every
         for service in self.config.by_kind("Service"):
             selector = service.spec.get("selector")
-            if isinstance(selector, Mapping) and labels and selector_matches(selector, labels):
+            if isinstance(selector, dict) and labels and selector_matches(selector, labels):
                 self.gateway_services.append(service)
 
     # --- gateway ports -----------------------------------------------------------------------
@@ -244,7 +240,7 @@ class MeshIndex:
         """(gateway, index, server) for every server of the gateways selecting this proxy."""
         for gateway in self.gateways:
             for index, server in enumerate(gateway.spec.get("servers") or ()):
-                if isinstance(server, Mapping):
+                if isinstance(server, dict):
                     yield gateway, index, server
 
     def rule_twins(self, rule: IstioObject) -> list[IstioObject]:

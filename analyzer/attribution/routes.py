@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from analyzer.attribution.defaults import DEFAULT_ROUTE_NAMES, DEFAULT_VIRTUAL_HOSTS
 from analyzer.attribution.mesh import MeshIndex, gateway_api_route, parse_config_path
 from analyzer.attribution.model import Source
@@ -127,7 +125,7 @@ class RouteAttributor:
         out = []
         for gateway, index, server in self.mesh.gateway_servers():
             server_port = server.get("port")
-            if not isinstance(server_port, Mapping) or server_port.get("number") != port:
+            if not isinstance(server_port, dict) or server_port.get("number") != port:
                 continue
             hosts = [str(h).split("/", 1)[-1] for h in server.get("hosts") or ()]
             if any(host_covers(h, host) or host_covers(host, h) for h in hosts):

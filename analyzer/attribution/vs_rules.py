@@ -71,7 +71,7 @@ def route_header_keys(match: RouteMatch) -> frozenset[HeaderKey]:
 
 
 def _string_match(value: Any) -> tuple[str, str] | None:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for key, kind in _STRING_KINDS.items():
             if key in value:
                 return kind, str(value[key])
@@ -95,12 +95,12 @@ def _vs_header_keys(match: Mapping[str, Any] | None) -> frozenset[HeaderKey]:
     keys = set()
     for field_name, invert in (("headers", False), ("withoutHeaders", True)):
         headers = match.get(field_name)
-        if isinstance(headers, Mapping):
+        if isinstance(headers, dict):
             for name, condition in headers.items():
                 found = _string_match(condition)
                 if found is not None:
                     keys.add((str(name).lower(), found[0], found[1], invert))
-                elif isinstance(condition, Mapping) and not condition:
+                elif isinstance(condition, dict) and not condition:
                     keys.add((str(name).lower(), "present", "true", invert))
     for field_name, header in _PSEUDO_HEADERS.items():
         found = _string_match(match.get(field_name))
@@ -113,7 +113,7 @@ def rule_slots(virtual_service: IstioObject, resolve: Callable[[str, str], str])
     """Every route istiod would emit for the VirtualService's ``http`` rules, in order."""
     slots: list[RuleSlot] = []
     for rule_index, rule in enumerate(virtual_service.spec.get("http") or ()):
-        if not isinstance(rule, Mapping):
+        if not isinstance(rule, dict):
             continue
         destinations = _destinations(rule, virtual_service.namespace, resolve)
         rule_name = str(rule.get("name") or "")
@@ -126,7 +126,7 @@ def rule_slots(virtual_service: IstioObject, resolve: Callable[[str, str], str])
             )
             continue
         for match_index, match in enumerate(matches):
-            match = match if isinstance(match, Mapping) else {}
+            match = match if isinstance(match, dict) else {}
             match_name = str(match.get("name") or "")
             name = (
                 f"{rule_name}.{match_name}" if rule_name and match_name else rule_name or match_name
@@ -149,11 +149,11 @@ def _destinations(
 ) -> frozenset[tuple[str, str, int | None]]:
     out = set()
     for entry in rule.get("route") or ():
-        destination = entry.get("destination") if isinstance(entry, Mapping) else None
-        if not isinstance(destination, Mapping) or not isinstance(destination.get("host"), str):
+        destination = entry.get("destination") if isinstance(entry, dict) else None
+        if not isinstance(destination, dict) or not isinstance(destination.get("host"), str):
             continue
         port = destination.get("port")
-        number = port.get("number") if isinstance(port, Mapping) else None
+        number = port.get("number") if isinstance(port, dict) else None
         out.add(
             (
                 resolve(destination["host"], namespace),

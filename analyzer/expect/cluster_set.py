@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -157,7 +156,7 @@ def cluster_drifts(prediction: Prediction) -> list[ClusterDrift]:
             refs = {(r.namespace, r.name) for r in rule.rules}
             if named[0] != "DestinationRule" or (named[1], named[2]) not in refs:
                 continue  # istiod applied another rule than predicted: ML0303 explains why
-        own_policy = subset is not None and isinstance(subset.spec.get("trafficPolicy"), Mapping)
+        own_policy = subset is not None and isinstance(subset.spec.get("trafficPolicy"), dict)
         memo_key = (id(rule), key.port, key.subset if own_policy else "")
         settings = shared.get(memo_key)
         if settings is None:

@@ -78,19 +78,19 @@ def _port_level(
     out: dict[str, tuple[Mapping[str, Any], str]] = {}
     for name in _POLICY_FIELDS:
         value = policy.get(name)
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             out[name] = (value, f"{base}.{name}")
     for index, entry in enumerate(policy.get("portLevelSettings") or ()):
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             continue
         number = (
-            entry.get("port", {}).get("number") if isinstance(entry.get("port"), Mapping) else None
+            entry.get("port", {}).get("number") if isinstance(entry.get("port"), dict) else None
         )
         if number != port:
             continue
         for name in _POLICY_FIELDS:
             value = entry.get(name)
-            if isinstance(value, Mapping):
+            if isinstance(value, dict):
                 out[name] = (value, f"{base}.portLevelSettings[{index}].{name}")
     return out
 
@@ -106,7 +106,7 @@ def effective_policy(
     if subset:
         found = rule.subset(subset)
         policy = found.spec.get("trafficPolicy") if found else None
-        if found is not None and isinstance(policy, Mapping):
+        if found is not None and isinstance(policy, dict):
             for name, (value, path) in _port_level(
                 policy, port, f"{found.path}.trafficPolicy"
             ).items():
@@ -125,8 +125,8 @@ def expected_settings(rule: EffectiveRule, port: int, subset: str, sidecar: bool
         hash_lb = value.get("consistentHash")
         if simple in _SIMPLE_LB:
             out.append(Setting("lb_policy", _SIMPLE_LB[simple], f"{path}.simple", owner))
-        elif isinstance(hash_lb, Mapping):
-            want = "MAGLEV" if isinstance(hash_lb.get("maglev"), Mapping) else "RING_HASH"
+        elif isinstance(hash_lb, dict):
+            want = "MAGLEV" if isinstance(hash_lb.get("maglev"), dict) else "RING_HASH"
             out.append(Setting("lb_policy", want, f"{path}.consistentHash", owner))
     pool = policy.get("connectionPool")
     if pool is not None:
@@ -148,9 +148,9 @@ def expected_settings(rule: EffectiveRule, port: int, subset: str, sidecar: bool
 
 def _pool(value: Mapping[str, Any], path: str, owner: IstioObject) -> list[Setting]:
     out = []
-    tcp = value.get("tcp") if isinstance(value.get("tcp"), Mapping) else {}
-    http = value.get("http") if isinstance(value.get("http"), Mapping) else {}
-    assert isinstance(tcp, Mapping) and isinstance(http, Mapping)
+    tcp = value.get("tcp") if isinstance(value.get("tcp"), dict) else {}
+    http = value.get("http") if isinstance(value.get("http"), dict) else {}
+    assert isinstance(tcp, dict) and isinstance(http, dict)
     for source, key, envoy in (
         (tcp, "maxConnections", "max_connections"),
         (http, "http1MaxPendingRequests", "max_pending_requests"),
@@ -175,7 +175,7 @@ def _outlier(value: Mapping[str, Any], path: str, owner: IstioObject) -> list[Se
         ("maxEjectionPercent", "max_ejection_percent"),
     ):
         number = value.get(key)
-        if isinstance(number, Mapping):
+        if isinstance(number, dict):
             number = number.get("value")
         if isinstance(number, int) and not isinstance(number, bool) and number > 0:
             out.append(Setting(f"outlier_detection.{envoy}", number, f"{path}.{key}", owner))
@@ -214,7 +214,7 @@ def _default_thresholds(cluster: Cluster) -> Mapping[str, Any] | None:
         (
             t
             for t in thresholds
-            if isinstance(t, Mapping) and t.get("priority", "DEFAULT") == "DEFAULT"
+            if isinstance(t, dict) and t.get("priority", "DEFAULT") == "DEFAULT"
         ),
         None,
     )

@@ -135,7 +135,7 @@ def gateway_services(mesh: MeshIndex) -> list[IstioObject]:
     out = []
     for service in live_objects(mesh.config, "Service"):
         selector = service.spec.get("selector")
-        if service.namespace != mesh.proxy.namespace or not isinstance(selector, Mapping):
+        if service.namespace != mesh.proxy.namespace or not isinstance(selector, dict):
             continue
         if labels and selector_matches(selector, labels):
             out.append(service)
@@ -152,10 +152,10 @@ def _resolve_port(number: int, services: list[IstioObject], mesh: MeshIndex) -> 
 
 
 def _server(gateway: IstioObject, index: int, spec: Mapping[str, Any], target: int) -> Server:
-    port = spec.get("port") if isinstance(spec.get("port"), Mapping) else {}
-    assert isinstance(port, Mapping)
+    port = spec.get("port") if isinstance(spec.get("port"), dict) else {}
+    assert isinstance(port, dict)
     tls = spec.get("tls")
-    mode = str(tls.get("mode") or "SIMPLE").upper() if isinstance(tls, Mapping) else None
+    mode = str(tls.get("mode") or "SIMPLE").upper() if isinstance(tls, dict) else None
     hosts = tuple(str(h) for h in spec.get("hosts") or ())
     return Server(
         gateway=gateway,
@@ -187,7 +187,7 @@ def gateway_view(mesh: MeshIndex) -> GatewayView:
     route_names: set[str] = set()
     for gateway in ordered:
         for index, spec in enumerate(gateway.spec.get("servers") or ()):
-            if not isinstance(spec, Mapping) or not isinstance(spec.get("port"), Mapping):
+            if not isinstance(spec, dict) or not isinstance(spec.get("port"), dict):
                 continue
             number = spec["port"].get("number")
             if not isinstance(number, int):

@@ -87,7 +87,7 @@ def _subset_problem(
         return None
     others = [r for r in prediction.rules.get(host, []) if not visible_to(r, prediction.namespace)]
     if any(
-        isinstance(s, Mapping) and s.get("name") == subset
+        isinstance(s, dict) and s.get("name") == subset
         for r in others
         for s in r.spec.get("subsets") or ()
     ):
@@ -104,7 +104,7 @@ def _port_problem(
     prediction: Prediction, host: str, destination: Mapping[str, Any], known: dict[str, set[str]]
 ) -> tuple[str, str] | None:
     port = destination.get("port")
-    number = port.get("number") if isinstance(port, Mapping) else None
+    number = port.get("number") if isinstance(port, dict) else None
     if not isinstance(number, int):
         return None
     declared = [d for d in prediction.registry.declarations(host) if d.host == host]
@@ -137,9 +137,7 @@ def destination_rule_problems(prediction: Prediction) -> list[Problem]:
             out.append(Problem(rule, "spec.host", message))
             continue
         if not visible_to(rule, prediction.namespace) and rule.namespace != prediction.namespace:
-            subsets = {
-                s.get("name") for s in rule.spec.get("subsets") or () if isinstance(s, Mapping)
-            }
+            subsets = {s.get("name") for s in rule.spec.get("subsets") or () if isinstance(s, dict)}
             if used.get(host, set()) & subsets:
                 targets = ", ".join(str(t) for t in rule.spec.get("exportTo") or ())
                 message = (
@@ -217,7 +215,7 @@ def service_entry_problems(prediction: Prediction) -> list[Problem]:
     seen: dict[tuple[str, int], tuple[IstioObject, str, int]] = {}
     for entry in ordered:
         for decl_index, port in enumerate(entry.spec.get("ports") or ()):
-            if not isinstance(port, Mapping) or not isinstance(port.get("number"), int):
+            if not isinstance(port, dict) or not isinstance(port.get("number"), int):
                 continue
             protocol = str(port.get("protocol") or "").upper()
             for host in entry.spec.get("hosts") or ():

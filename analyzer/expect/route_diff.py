@@ -63,9 +63,9 @@ def diff_route(
 
 
 def _rule_action(rule: Mapping[str, Any]) -> str | None:
-    if isinstance(rule.get("redirect"), Mapping):
+    if isinstance(rule.get("redirect"), dict):
         return "redirect"
-    if isinstance(rule.get("directResponse"), Mapping):
+    if isinstance(rule.get("directResponse"), dict):
         return "direct_response"
     if isinstance(rule.get("route"), list) and rule["route"]:
         return "route"
@@ -152,13 +152,13 @@ def _rewrite(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff
     out = []
     rewrite = rule.get("rewrite")
     authority = _authority(rule)
-    if isinstance(rewrite, Mapping):
+    if isinstance(rewrite, dict):
         path = f"{base}.rewrite"
         regex = rewrite.get("uriRegexRewrite")
-        if isinstance(regex, Mapping):
+        if isinstance(regex, dict):
             found = route.regex_rewrite or {}
-            pattern = found.get("pattern") if isinstance(found.get("pattern"), Mapping) else {}
-            assert isinstance(pattern, Mapping)
+            pattern = found.get("pattern") if isinstance(found.get("pattern"), dict) else {}
+            assert isinstance(pattern, dict)
             got = f"{pattern.get('regex')} -> {found.get('substitution')}"
             wanted = f"{regex.get('match')} -> {regex.get('rewrite')}"
             if got != wanted:
@@ -186,12 +186,12 @@ def _rw() -> str:
 
 def _authority(rule: Mapping[str, Any]) -> str:
     headers = rule.get("headers")
-    request = headers.get("request") if isinstance(headers, Mapping) else None
-    if not isinstance(request, Mapping):
+    request = headers.get("request") if isinstance(headers, dict) else None
+    if not isinstance(request, dict):
         return ""
     for op in ("add", "set"):
         values = request.get(op)
-        if isinstance(values, Mapping):
+        if isinstance(values, dict):
             for key, value in values.items():
                 if str(key).lower() in (":authority", "host"):
                     return str(value)

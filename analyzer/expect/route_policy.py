@@ -44,7 +44,7 @@ def timeout(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]
 def retries(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]:
     """``retries`` against ``retry_policy`` (attempts 0 means no retries)."""
     retries = rule.get("retries")
-    if not isinstance(retries, Mapping):
+    if not isinstance(retries, dict):
         return []
     path = f"{base}.retries"
     symptom = "failed requests are retried differently than the rule says"
@@ -104,7 +104,7 @@ def retries(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]
 
 def _percent(value: Any) -> float | None:
     """A FractionalPercent dict as a percentage."""
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return None
     numerator = float(value.get("numerator", 0) or 0)
     denominator = {"HUNDRED": 100.0, "TEN_THOUSAND": 10000.0, "MILLION": 1000000.0}.get(
@@ -116,7 +116,7 @@ def _percent(value: Any) -> float | None:
 def fault(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]:
     """``fault`` against the route's ``envoy.filters.http.fault`` config."""
     fault = rule.get("fault")
-    if not isinstance(fault, Mapping):
+    if not isinstance(fault, dict):
         return []
     path = f"{base}.fault"
     symptom = "fault injection differs: requests are delayed or aborted other than the rule says"
@@ -125,9 +125,9 @@ def fault(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]:
         return [FieldDiff("fault", path, "fault filter config on the route", "none", symptom)]
     out = []
     abort = fault.get("abort")
-    if isinstance(abort, Mapping) and isinstance(abort.get("httpStatus"), int):
-        got = found.get("abort") if isinstance(found.get("abort"), Mapping) else {}
-        assert isinstance(got, Mapping)
+    if isinstance(abort, dict) and isinstance(abort.get("httpStatus"), int):
+        got = found.get("abort") if isinstance(found.get("abort"), dict) else {}
+        assert isinstance(got, dict)
         if as_int(got.get("http_status")) != abort["httpStatus"]:
             out.append(
                 FieldDiff(
@@ -140,9 +140,9 @@ def fault(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]:
             )
         out.extend(_fault_percent(f"{path}.abort", abort, got, symptom))
     delay = fault.get("delay")
-    if isinstance(delay, Mapping) and delay.get("fixedDelay") is not None:
-        got = found.get("delay") if isinstance(found.get("delay"), Mapping) else {}
-        assert isinstance(got, Mapping)
+    if isinstance(delay, dict) and delay.get("fixedDelay") is not None:
+        got = found.get("delay") if isinstance(found.get("delay"), dict) else {}
+        assert isinstance(got, dict)
         if not same_duration(delay["fixedDelay"], got.get("fixed_delay")):
             out.append(
                 FieldDiff(
@@ -161,7 +161,7 @@ def _fault_percent(
     path: str, spec: Mapping[str, Any], got: Mapping[str, Any], symptom: str
 ) -> list[FieldDiff]:
     percentage = spec.get("percentage")
-    if not isinstance(percentage, Mapping) or not isinstance(percentage.get("value"), int | float):
+    if not isinstance(percentage, dict) or not isinstance(percentage.get("value"), int | float):
         return []
     want = float(percentage["value"])
     found = _percent(got.get("percentage"))
@@ -181,8 +181,8 @@ def _fault_percent(
 def _header_ops(route: Route, direction: str) -> tuple[dict[str, str], set[str]]:
     added: dict[str, str] = {}
     for entry in route.raw.get(f"{direction}_headers_to_add") or ():
-        header = entry.get("header") if isinstance(entry, Mapping) else None
-        if isinstance(header, Mapping):
+        header = entry.get("header") if isinstance(entry, dict) else None
+        if isinstance(header, dict):
             added[str(header.get("key", "")).lower()] = str(header.get("value", ""))
     removed = {str(h).lower() for h in route.raw.get(f"{direction}_headers_to_remove") or ()}
     return added, removed
@@ -191,10 +191,10 @@ def _header_ops(route: Route, direction: str) -> tuple[dict[str, str], set[str]]
 def _rule_headers(rule: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     """Route-level header operations plus those of a single destination (merged into the route)."""
     out = []
-    if isinstance(rule.get("headers"), Mapping):
+    if isinstance(rule.get("headers"), dict):
         out.append(("headers", rule["headers"]))
-    entries = [e for e in rule.get("route") or () if isinstance(e, Mapping)]
-    if len(entries) == 1 and isinstance(entries[0].get("headers"), Mapping):
+    entries = [e for e in rule.get("route") or () if isinstance(e, dict)]
+    if len(entries) == 1 and isinstance(entries[0].get("headers"), dict):
         out.append(("route[0].headers", entries[0]["headers"]))
     return out
 
@@ -206,12 +206,12 @@ def headers(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]
     for where, headers in _rule_headers(rule):
         for direction in ("request", "response"):
             ops = headers.get(direction)
-            if not isinstance(ops, Mapping):
+            if not isinstance(ops, dict):
                 continue
             added, removed = _header_ops(route, direction)
             for op in ("set", "add"):
                 values = ops.get(op)
-                for key, value in values.items() if isinstance(values, Mapping) else ():
+                for key, value in values.items() if isinstance(values, dict) else ():
                     name = str(key).lower()
                     if name.startswith(":") or name == "host":
                         continue
@@ -243,7 +243,7 @@ def headers(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]
 def cors(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]:
     """``corsPolicy`` against the route's CORS policy."""
     policy = rule.get("corsPolicy")
-    if not isinstance(policy, Mapping):
+    if not isinstance(policy, dict):
         return []
     path = f"{base}.corsPolicy"
     symptom = "browsers' cross-origin requests are allowed or refused other than the rule says"
@@ -271,9 +271,9 @@ def cors(base: str, rule: Mapping[str, Any], route: Route) -> list[FieldDiff]:
                 )
     origins = policy.get("allowOrigins")
     if isinstance(origins, list) and origins:
-        want_origins = sorted(_string_match(o) for o in origins if isinstance(o, Mapping))
+        want_origins = sorted(_string_match(o) for o in origins if isinstance(o, dict))
         got = found.get("allow_origin_string_match")
-        got_origins = sorted(_string_match(o) for o in got or () if isinstance(o, Mapping))
+        got_origins = sorted(_string_match(o) for o in got or () if isinstance(o, dict))
         if got is not None and want_origins != got_origins:
             out.append(
                 FieldDiff(
@@ -288,6 +288,6 @@ def _string_match(value: Mapping[str, Any]) -> str:
         if key in value:
             return f"{key}:{value[key]}"
     regex = value.get("safe_regex")
-    if isinstance(regex, Mapping):
+    if isinstance(regex, dict):
         return f"regex:{regex.get('regex')}"
     return str(dict(value))

@@ -114,8 +114,8 @@ def rule_path(rule_index: int, match_index: int | None) -> str:
 
 def _catch_all(match: Mapping[str, Any]) -> bool:
     uri = match.get("uri")
-    path_all = uri is None or (isinstance(uri, Mapping) and uri.get("prefix") == "/")
-    if isinstance(uri, Mapping) and uri.get("regex") == ".*":
+    path_all = uri is None or (isinstance(uri, dict) and uri.get("prefix") == "/")
+    if isinstance(uri, dict) and uri.get("regex") == ".*":
         path_all = True
     conditions = ("headers", "withoutHeaders", "queryParams", "method", "authority", "scheme")
     return path_all and not any(match.get(key) for key in conditions)
@@ -127,7 +127,7 @@ def expected_slots(
     """(rule, match) of every route istiod builds for ``vs`` here; None when not predictable."""
     out: list[tuple[int, int | None]] = []
     for rule_index, rule in enumerate(vs.spec.get("http") or ()):
-        if not isinstance(rule, Mapping):
+        if not isinstance(rule, dict):
             return None
         if rule.get("delegate"):
             return None
@@ -137,7 +137,7 @@ def expected_slots(
             break
         stop = False
         for match_index, match in enumerate(matches):
-            if not isinstance(match, Mapping):
+            if not isinstance(match, dict):
                 return None
             applies = _match_applies(match, listen_port, context, proxy)
             if applies is None:
@@ -164,7 +164,7 @@ def _match_applies(
         short = context.split("/", 1)[-1]
         return context in names or short in names
     labels = match.get("sourceLabels")
-    if isinstance(labels, Mapping) and labels:
+    if isinstance(labels, dict) and labels:
         if not proxy.labels_known:
             return None
         if not selector_matches(labels, proxy.labels):
@@ -177,11 +177,11 @@ def destinations(
     vs: IstioObject, rule: Mapping[str, Any], listen_port: int, registry: Registry
 ) -> list[Destination] | None:
     """The clusters of a rule's ``route``: all for one destination, else those with weight > 0."""
-    entries = [e for e in rule.get("route") or () if isinstance(e, Mapping)]
+    entries = [e for e in rule.get("route") or () if isinstance(e, dict)]
     out = []
     for index, entry in enumerate(entries):
         destination = entry.get("destination")
-        if not isinstance(destination, Mapping):
+        if not isinstance(destination, dict):
             return None
         weight = entry.get("weight")
         weight = weight if isinstance(weight, int) else 0
@@ -211,7 +211,7 @@ def destination_of(
     host = resolve_host(written, vs.namespace, registry.mesh.domain)
     subset = str(destination.get("subset") or "")
     port_spec = destination.get("port")
-    number = port_spec.get("number") if isinstance(port_spec, Mapping) else None
+    number = port_spec.get("number") if isinstance(port_spec, dict) else None
     if isinstance(number, int):
         return Destination(host, subset, number, weight, index)
     declared, only_port = registry.sole_declaration(host)
@@ -230,16 +230,16 @@ def mirror_destinations(
     out = []
     mirror = rule.get("mirror")
     percent = rule.get("mirrorPercentage")
-    zero = isinstance(percent, Mapping) and not percent.get("value")
-    if isinstance(mirror, Mapping) and not zero:
+    zero = isinstance(percent, dict) and not percent.get("value")
+    if isinstance(mirror, dict) and not zero:
         found = destination_of(vs, mirror, listen_port, registry)
         if found is not None:
             out.append(found)
     for entry in rule.get("mirrors") or ():
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("destination"), Mapping):
+        if not isinstance(entry, dict) or not isinstance(entry.get("destination"), dict):
             continue
         percentage = entry.get("percentage")
-        if isinstance(percentage, Mapping) and not percentage.get("value"):
+        if isinstance(percentage, dict) and not percentage.get("value"):
             continue
         found = destination_of(vs, entry["destination"], listen_port, registry)
         if found is not None:
@@ -251,23 +251,23 @@ def vs_destinations(vs: IstioObject) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """(path, destination) of every route destination and mirror of a VirtualService."""
     for section in ("http", "tcp", "tls"):
         for rule_index, rule in enumerate(vs.spec.get(section) or ()):
-            if not isinstance(rule, Mapping):
+            if not isinstance(rule, dict):
                 continue
             base = f"spec.{section}[{rule_index}]"
             for index, entry in enumerate(rule.get("route") or ()):
-                if isinstance(entry, Mapping) and isinstance(entry.get("destination"), Mapping):
+                if isinstance(entry, dict) and isinstance(entry.get("destination"), dict):
                     yield f"{base}.route[{index}].destination", entry["destination"]
-            if isinstance(rule.get("mirror"), Mapping):
+            if isinstance(rule.get("mirror"), dict):
                 yield f"{base}.mirror", rule["mirror"]
             for index, entry in enumerate(rule.get("mirrors") or ()):
-                if isinstance(entry, Mapping) and isinstance(entry.get("destination"), Mapping):
+                if isinstance(entry, dict) and isinstance(entry.get("destination"), dict):
                     yield f"{base}.mirrors[{index}].destination", entry["destination"]
 
 
 def http_rule(vs: IstioObject, rule_index: int) -> Mapping[str, Any] | None:
     """``spec.http[i]`` as a mapping, if it is one."""
     rules = vs.spec.get("http") or ()
-    if 0 <= rule_index < len(rules) and isinstance(rules[rule_index], Mapping):
+    if 0 <= rule_index < len(rules) and isinstance(rules[rule_index], dict):
         rule: Mapping[str, Any] = rules[rule_index]
         return rule
     return None

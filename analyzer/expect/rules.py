@@ -66,7 +66,7 @@ class EffectiveRule:
         if self.policy_rule is None:
             return {}
         policy = self.policy_rule.spec.get("trafficPolicy")
-        return policy if isinstance(policy, Mapping) else {}
+        return policy if isinstance(policy, dict) else {}
 
     def subset(self, name: str) -> Subset | None:
         """The merged subset of that name."""
@@ -144,7 +144,7 @@ def merge(
     ignored: list[Ignored] = []
     names: set[str] = set()
     for rule in ordered:
-        if isinstance(rule.spec.get("trafficPolicy"), Mapping):
+        if isinstance(rule.spec.get("trafficPolicy"), dict):
             if policy_rule is None:
                 policy_rule = rule
             else:
@@ -154,7 +154,7 @@ def merge(
                 )
                 ignored.append(Ignored(rule, "spec.trafficPolicy", reason))
         for index, subset in enumerate(rule.spec.get("subsets") or ()):
-            if not isinstance(subset, Mapping) or not isinstance(subset.get("name"), str):
+            if not isinstance(subset, dict) or not isinstance(subset.get("name"), str):
                 continue
             name = subset["name"]
             if name in names:

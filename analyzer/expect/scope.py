@@ -11,7 +11,6 @@ name, then public ones; oldest first within each) and drops the later one's vhos
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from analyzer.attribution.mesh import MeshIndex, selector_matches
@@ -140,11 +139,11 @@ def _proxy_serves(mesh: MeshIndex, hosts: list[tuple[int, str]]) -> bool:
 
 def _selects_any_workload(mesh: MeshIndex, gateway: IstioObject, strict: bool = False) -> bool:
     selector = gateway.spec.get("selector")
-    if not isinstance(selector, Mapping) or not selector:
+    if not isinstance(selector, dict) or not selector:
         return not strict
     for workload in mesh.config.workloads():
         labels = workload.spec.get("labels")
-        if isinstance(labels, Mapping) and selector_matches(selector, labels):
+        if isinstance(labels, dict) and selector_matches(selector, labels):
             return True
     return False
 

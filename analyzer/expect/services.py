@@ -8,7 +8,6 @@ namespace's). UDP and SCTP ports get nothing; ExternalName Services are left out
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from analyzer.attribution.mesh import MeshIndex, selector_matches
@@ -68,7 +67,7 @@ def service_ports(mesh: MeshIndex, service: IstioObject) -> list[PortDecl]:
     host = f"{service.name}.{service.namespace}.svc.{mesh.domain}"
     out = []
     for index, port in enumerate(service.spec.get("ports") or ()):
-        if not isinstance(port, Mapping):
+        if not isinstance(port, dict):
             continue
         number = as_int(port.get("port"))
         protocol = service_port_protocol(port)
@@ -86,7 +85,7 @@ def entry_ports(entry: IstioObject) -> list[PortDecl]:
     out: list[PortDecl] = []
     hosts = [h for h in entry.spec.get("hosts") or () if isinstance(h, str)]
     for index, port in enumerate(entry.spec.get("ports") or ()):
-        if not isinstance(port, Mapping):
+        if not isinstance(port, dict):
             continue
         number = as_int(port.get("number"))
         protocol = entry_port_protocol(port)
@@ -201,8 +200,8 @@ def sidecar_for(mesh: MeshIndex, namespace: str) -> IstioObject | None:
     candidates = [s for s in live_objects(mesh.config, "Sidecar") if s.namespace == namespace]
     for sidecar in candidates:
         selector = sidecar.spec.get("workloadSelector")
-        wanted = selector.get("labels") if isinstance(selector, Mapping) else None
-        if isinstance(wanted, Mapping) and selector_matches(wanted, labels):
+        wanted = selector.get("labels") if isinstance(selector, dict) else None
+        if isinstance(wanted, dict) and selector_matches(wanted, labels):
             return sidecar
     for sidecar in candidates:
         if not sidecar.spec.get("workloadSelector"):
@@ -221,7 +220,7 @@ def imported(sidecar: IstioObject | None, namespace: str, host: str) -> bool:
     if not isinstance(egress, list) or not egress:
         return True
     for listener in egress:
-        for entry in (listener.get("hosts") or ()) if isinstance(listener, Mapping) else ():
+        for entry in (listener.get("hosts") or ()) if isinstance(listener, dict) else ():
             ns, sep, pattern = str(entry).partition("/")
             if not sep:
                 continue

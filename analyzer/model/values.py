@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 
@@ -13,7 +12,7 @@ def as_int(value: Any) -> int | None:
     """
     if type(value) is int:  # what the inputs nearly always hold: answer before the checks
         return value
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         value = value.get("value")
     if isinstance(value, bool):
         return None

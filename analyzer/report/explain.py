@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from analyzer.attribution.chain import Node, ResourceGraph
@@ -165,8 +164,8 @@ def rule_paths(obj: IstioObject) -> list[tuple[str, str]]:
     if obj.kind == "VirtualService":
         out += [(f"spec.hosts[{k}]", f"host {h}") for k, h in enumerate(items("hosts"))]
         for i, rule in enumerate(items("http")):
-            matches = rule.get("match") if isinstance(rule, Mapping) else None
-            name = f" ({rule['name']})" if isinstance(rule, Mapping) and rule.get("name") else ""
+            matches = rule.get("match") if isinstance(rule, dict) else None
+            name = f" ({rule['name']})" if isinstance(rule, dict) and rule.get("name") else ""
             if isinstance(matches, list) and matches:
                 out += [
                     (f"spec.http[{i}].match[{j}]", f"http rule {i}{name}, match {j}")
@@ -181,7 +180,7 @@ def rule_paths(obj: IstioObject) -> list[tuple[str, str]]:
             ("spec.trafficPolicy" if "trafficPolicy" in spec else "spec.host", "traffic policy")
         )
         out += [
-            (f"spec.subsets[{k}]", f"subset {s.get('name') if isinstance(s, Mapping) else k}")
+            (f"spec.subsets[{k}]", f"subset {s.get('name') if isinstance(s, dict) else k}")
             for k, s in enumerate(items("subsets"))
         ]
     elif obj.kind == "Gateway":
@@ -190,7 +189,7 @@ def rule_paths(obj: IstioObject) -> list[tuple[str, str]]:
         out += [
             (
                 f"spec.ports[{i}]",
-                f"port {p.get('port', p.get('number')) if isinstance(p, Mapping) else i}",
+                f"port {p.get('port', p.get('number')) if isinstance(p, dict) else i}",
             )
             for i, p in enumerate(items("ports"))
         ]
@@ -200,10 +199,10 @@ def rule_paths(obj: IstioObject) -> list[tuple[str, str]]:
 
 
 def _server_label(server: Any) -> str:
-    if not isinstance(server, Mapping):
+    if not isinstance(server, dict):
         return "server"
     port = server.get("port")
-    if not isinstance(port, Mapping):
+    if not isinstance(port, dict):
         port = {}
     hosts = ",".join(str(h) for h in server.get("hosts") or ())
     return f"server {port.get('number', '?')}/{port.get('protocol', '?')} {hosts}"

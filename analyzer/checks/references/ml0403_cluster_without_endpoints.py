@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from analyzer.attribution.model import Resource, Source
 from analyzer.checks.base import Check, Context
@@ -142,8 +142,8 @@ def _expected(config: IstioConfig | None, source: Source | None) -> str:
     subsets = rule.spec.get("subsets") or []
     index = int(match.group(1))
     subset = subsets[index] if index < len(subsets) else None
-    labels = subset.get("labels") if isinstance(subset, Mapping) else None
-    if isinstance(labels, Mapping) and labels:
+    labels = subset.get("labels") if isinstance(subset, dict) else None
+    if isinstance(labels, dict) and labels:
         selector = ", ".join(f"{k}={v}" for k, v in labels.items())
         return f"{text}: a ready pod of the service labelled {selector}"
     return text

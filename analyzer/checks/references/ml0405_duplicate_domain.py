@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from analyzer.attribution.ids import route_config_key
 from analyzer.attribution.model import Source
@@ -103,10 +103,10 @@ def _patch_adding(config: IstioConfig | None, domains: list[str]) -> tuple[Istio
     wanted = {d.lower() for d in domains}
     for envoy_filter in config.by_kind("EnvoyFilter"):
         for index, patch in enumerate(envoy_filter.spec.get("configPatches") or ()):
-            if not isinstance(patch, Mapping) or patch.get("applyTo") != "VIRTUAL_HOST":
+            if not isinstance(patch, dict) or patch.get("applyTo") != "VIRTUAL_HOST":
                 continue
             value = (patch.get("patch") or {}).get("value")
-            listed = value.get("domains") if isinstance(value, Mapping) else None
+            listed = value.get("domains") if isinstance(value, dict) else None
             if isinstance(listed, list) and wanted & {str(d).lower() for d in listed}:
                 return envoy_filter, f"spec.configPatches[{index}]"
     return None

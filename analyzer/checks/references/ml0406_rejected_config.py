@@ -156,16 +156,16 @@ def _patches(mesh: MeshIndex, proxy: Proxy, listener: Listener, details: str) ->
         if not _selects(envoy_filter, proxy):
             continue
         for index, patch in enumerate(envoy_filter.spec.get("configPatches") or ()):
-            if not isinstance(patch, Mapping):
+            if not isinstance(patch, dict):
                 continue
             apply_to = str(patch.get("applyTo", ""))
             match = patch.get("match")
-            match = match if isinstance(match, Mapping) else {}
+            match = match if isinstance(match, dict) else {}
             context = str(match.get("context") or "ANY")
             if not _fits(mesh, proxy, listener, apply_to, context, match):
                 continue
             value = patch.get("patch")
-            named = any(t in error for t in _tokens(value)) if isinstance(value, Mapping) else False
+            named = any(t in error for t in _tokens(value)) if isinstance(value, dict) else False
             out.append(_Patch(envoy_filter, index, apply_to, context, named))
     return out
 
@@ -178,10 +178,10 @@ def _selects(envoy_filter: IstioObject, proxy: Proxy) -> bool:
     if spec.get("targetRefs"):
         return False  # bound to a Gateway API gateway or waypoint: not resolved here
     selector = spec.get("workloadSelector")
-    labels = selector.get("labels") if isinstance(selector, Mapping) else None
+    labels = selector.get("labels") if isinstance(selector, dict) else None
     if not labels:
         return True
-    return isinstance(labels, Mapping) and selector_matches(labels, proxy.labels)
+    return isinstance(labels, dict) and selector_matches(labels, proxy.labels)
 
 
 def _fits(
@@ -211,7 +211,7 @@ def _fits(
     }
     if not contexts.get(context, False):
         return False
-    if not isinstance(target, Mapping):
+    if not isinstance(target, dict):
         return True
     port = target.get("portNumber")
     if isinstance(port, int) and not _has_port(mesh, listener, port, inbound):
@@ -221,7 +221,7 @@ def _fits(
     if apply_to in _LISTENER_PATCHES and named_other:
         return False
     chain = target.get("filterChain")
-    chain_name = chain.get("name") if isinstance(chain, Mapping) else None
+    chain_name = chain.get("name") if isinstance(chain, dict) else None
     if isinstance(chain_name, str) and chain_name and listener.all_chains:
         return any(c.name == chain_name for c in listener.all_chains)
     return True
@@ -245,19 +245,19 @@ def _has_port(mesh: MeshIndex, listener: Listener, port: int, inbound: bool) -> 
 def _tokens(patch: Mapping[str, Any]) -> set[str]:
     """Names a rejection message may quote: the filter, its config type and its fields."""
     value = patch.get("value")
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return set()
     found: set[str] = set()
     name = value.get("name")
     if isinstance(name, str) and name:
         found.add(name.rsplit(".", 1)[-1])
     typed = value.get("typed_config") or value.get("typedConfig")
-    if isinstance(typed, Mapping):
+    if isinstance(typed, dict):
         type_url = typed.get("@type")
         if isinstance(type_url, str):
             found.add(type_url.rsplit(".", 1)[-1])
         inner = typed.get("value")  # a TypedStruct carries its fields under "value"
-        fields: Mapping[str, Any] = inner if isinstance(inner, Mapping) else typed
+        fields: Mapping[str, Any] = inner if isinstance(inner, dict) else typed
         found.update(
             k for k in fields if k != "@type" and len(_normalise(str(k))) >= _MIN_KEY_TOKEN
         )
