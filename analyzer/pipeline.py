@@ -19,7 +19,7 @@ from analyzer.attribution.model import Attribution, Resource, Source, source_rec
 from analyzer.checks.model import Finding
 from analyzer.checks.runner import Settings, run_checks
 from analyzer.load.envoy import load_proxies
-from analyzer.load.istio import DEFAULT_MAX_FILE_BYTES, load_istio
+from analyzer.load.istio import DEFAULT_MAX_FILE_BYTES, load_istio_pending
 from analyzer.load.namespaces import with_default_namespace
 from analyzer.load.source import gc_paused
 from analyzer.load.yaml_ahead import read_ahead
@@ -58,9 +58,11 @@ def analyze(
         progress(f"reading {len(dumps)} capture(s)")
         proxies = load_proxies(list(dumps))
         config = None
+        pending = None
         if configs:
             progress(f"reading Istio YAML from {len(configs)} path(s)")
-            config = with_default_namespace(load_istio(list(configs), ahead=ahead), namespace)
+            loaded, pending = load_istio_pending(list(configs), ahead=ahead)
+            config = with_default_namespace(loaded, namespace)
         # Attribution and the checks build hundreds of thousands of small objects (and no
         # cycles): with the collector running, each full pass would rescan all of them again.
         with gc_paused():
@@ -68,6 +70,8 @@ def analyze(
             for proxy in proxies:
                 progress(f"attributing {proxy.name}")
                 attributions.append(attribute(proxy, config))
+            if pending is not None and config is not None:
+                config = pending.complete(config)  # the schema problems, found meanwhile
             progress("running checks")
             findings = run_checks(config, attributions, settings)
         if ahead is not None:

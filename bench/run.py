@@ -9,8 +9,9 @@ own children, sampled from /proc every 10 ms. meshlens forks: it parses the YAML
 process, which shares its parent's pages until either writes them. ``ru_maxrss`` (the largest
 single process) would miss the child, and summed RSS would count the shared pages twice, so
 while there is more than one process the sample is the sum of their proportional set sizes
-(``Pss`` in smaps_rollup), each shared page split between its sharers. Reading smaps_rollup
-costs milliseconds, which is why the timed runs are not sampled.
+(``Pss`` in smaps_rollup), each shared page split between its sharers. The memory file the
+child sends its documents through belongs to no process's memory: its size is added. Reading
+smaps_rollup costs milliseconds, which is why the timed runs are not sampled.
 
 meshlens's bytecode is compiled first (``compileall``), as ``pip install`` does: a run under
 PYTHONDONTWRITEBYTECODE would otherwise recompile every module each time.
@@ -168,6 +169,7 @@ class _TreeSampler(threading.Thread):
         while not self._done.wait(0.01):
             tree = _tree(self.pid)
             used = _rss_kb(tree[0]) if len(tree) == 1 else sum(_pss_kb(p) for p in tree)
+            used += _memory_files_kb(tree)
             self.peak_kb = max(self.peak_kb, used)
 
     def stop(self) -> None:
@@ -186,6 +188,27 @@ def _tree(pid: int) -> list[int]:
             continue
         todo.extend(int(child) for child in children)
     return out
+
+
+def _memory_files_kb(pids: list[int]) -> int:
+    """Memory held in memory files (``memfd``) the processes have open, each file once: the
+    YAML's process passes its documents through one, and no process's RSS or PSS counts it."""
+    seen: dict[tuple[int, int], int] = {}
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            path = f"/proc/{pid}/fd/{fd}"
+            try:
+                if not os.readlink(path).startswith("/memfd:"):
+                    continue
+                info = os.stat(path)
+            except OSError:
+                continue
+            seen[(info.st_dev, info.st_ino)] = info.st_blocks // 2
+    return sum(seen.values())
 
 
 def _rss_kb(pid: int) -> int:

@@ -115,16 +115,43 @@ def load_istio(
     ``ahead`` holds files already parsed in another process (``yaml_ahead.read_ahead``), which
     also checks the objects against the schemas.
     """
+    config, pending = load_istio_pending(paths, max_file_bytes=max_file_bytes, ahead=ahead)
+    return config if pending is None else pending.complete(config)
+
+
+@dataclass(frozen=True)
+class PendingSchema:
+    """Schema problems another process is still finding: ``complete`` waits for them."""
+
+    ahead: YamlAhead
+    deferred: list[tuple[int, IstioObject]]
+    """(place in the loaded config's ``problems``, object) of each object to validate."""
+
+    def complete(self, config: IstioConfig) -> IstioConfig:
+        """``config`` (as loaded, or with its namespaces defaulted) with every problem."""
+        problems = self.ahead.with_schema_problems(list(config.problems), self.deferred)
+        return config.with_problems(tuple(problems))
+
+
+def load_istio_pending(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ahead: YamlAhead | None = None,
+) -> tuple[IstioConfig, PendingSchema | None]:
+    """``load_istio``, except that with ``ahead`` the schema problems its process is still
+    finding are left to the PendingSchema: attribution does not need them, and meanwhile the
+    other process finishes them."""
     loader = _load(paths, max_file_bytes, ahead, defer=ahead is not None)
-    problems = loader.problems
-    if ahead is not None:
-        problems = ahead.with_schema_problems(problems, loader.deferred or [])
-    return IstioConfig(
+    config = IstioConfig(
         objects=tuple(loader.objects),
         skipped=tuple(loader.skipped),
-        problems=tuple(problems),
+        problems=tuple(loader.problems),
         files=tuple(loader.files),
     )
+    if ahead is None:
+        return config, None
+    return config, PendingSchema(ahead, loader.deferred or [])
 
 
 def objects_to_validate(

@@ -38,7 +38,7 @@ from yaml.events import (
 
 from analyzer.errors import InputError
 from analyzer.load.yaml_doc import Document, Scope
-from analyzer.load.yaml_fast import fast_documents
+from analyzer.load.yaml_fast import NotVouched, fast_chunks
 from analyzer.load.yaml_scalars import IMPLICIT, YAML_TAG, construct, resolve_plain
 
 MAX_DEPTH: Final = 200
@@ -53,6 +53,8 @@ _UNRECORDED: Final = frozenset({"status", "metadata.managedFields"})
 _RESOLVED_CACHE_SIZE: Final = 50_000
 _MISSING: Final = object()
 _MERGE_KEY: Final = "<<"
+_EXACT_BATCH: Final = 500
+"""Documents per chunk from the exact reader (see ``document_chunks``)."""
 
 
 def _new_parser(text: str) -> Any:
@@ -69,11 +71,31 @@ def iter_documents(text: str, file: str) -> Iterator[Document]:
     Plain block-style YAML goes through rapidyaml (``yaml_fast``), about five times faster;
     whatever that reader cannot vouch for comes from the event reader below, which is exact.
     """
-    documents = fast_documents(text, file, exact_documents)
-    if documents is not None:
-        yield from documents
-    else:
-        yield from exact_documents(text, file)
+    for chunk in document_chunks(text, file, len(text) + 1):
+        yield from chunk
+
+
+def document_chunks(text: str, file: str, chunk_bytes: int) -> Iterator[list[Document]]:
+    """The documents ``iter_documents`` yields, whole documents of about ``chunk_bytes`` at a
+    time, so that a reader in another process can send each chunk as soon as it is read."""
+    sent = 0
+    try:
+        for chunk in fast_chunks(text, file, exact_documents, chunk_bytes):
+            sent += len(chunk)
+            yield chunk
+        return
+    except NotVouched:
+        pass
+    # The chunks sent are the exact reader's first documents: go on after them.
+    batch: list[Document] = []
+    for index, doc in enumerate(exact_documents(text, file)):
+        if index >= sent:
+            batch.append(doc)
+            if len(batch) == _EXACT_BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
 
 
 def exact_documents(text: str, file: str) -> Iterator[Document]:

@@ -60,27 +60,65 @@ class _Unsure(Exception):
     """A value the fast reader cannot vouch for."""
 
 
+class NotVouched(Exception):
+    """The fast reader cannot vouch for the rest of the file: the exact reader must read it whole.
+
+    The chunks yielded before it are the exact reader's first documents, as they would read.
+    """
+
+
 def fast_documents(text: str, file: str, exact: ExactReader) -> list[Document] | None:
     """Return the documents of ``text``, or None when the exact reader must read the whole file."""
-    if ryml is None or _unsupported(text):
+    try:
+        return [doc for chunk in fast_chunks(text, file, exact, len(text) + 1) for doc in chunk]
+    except NotVouched:
         return None
+
+
+def fast_chunks(
+    text: str, file: str, exact: ExactReader, chunk_bytes: int
+) -> Iterator[list[Document]]:
+    """Yield the documents of ``text``, whole documents of about ``chunk_bytes`` at a time.
+
+    Raises NotVouched when the exact reader must read the file (at once, or after some chunks:
+    YAML documents do not depend on each other once anchors and directives are ruled out, so
+    each chunk is parsed and checked on its own and the earlier ones stand).
+    """
+    if ryml is None or _unsupported(text):
+        raise NotVouched
     segments = _segments(text)
+    first = 0
+    while first < len(segments):
+        last = first
+        while last + 1 < len(segments) and segments[last][2] - segments[first][0] < chunk_bytes:
+            last += 1
+        # From the first document's `---` line (the preceding end), or from the very start.
+        begin = segments[first - 1][2] if first else 0
+        yield _chunk(text, file, exact, begin, segments[first : last + 1])
+        first = last + 1
+
+
+def _chunk(
+    text: str, file: str, exact: ExactReader, begin: int, segments: list[tuple[int, int, int]]
+) -> list[Document]:
+    """The documents of ``segments``, parsed from ``text[begin:]`` up to the last one's end."""
     try:
         with _stderr_silenced():  # rapidyaml prints its parse errors before raising them
             # Block YAML has about one node per line: reserving them up front spares the tree
             # its regrowth (a large share of the parse); flow-heavy text just grows as before.
+            part = text[begin : segments[-1][2]]
             tree = ryml.Tree()
-            tree.reserve(text.count("\n") + 16)
-            tree = ryml.parse_in_arena(text.encode(), tree=tree)
+            tree.reserve(part.count("\n") + 16)
+            tree = ryml.parse_in_arena(part.encode(), tree=tree)
             emitted = ryml.emit_json(tree)
         root = tree.root_id()
         stream = tree.is_stream(root)
         values = orjson.loads(emitted) if emitted else None
     except (Exception, RecursionError):  # rejected: the exact reader says why, with the line
-        return None
+        raise NotVouched from None
     docs = values if stream else [values]
     if not isinstance(docs, list) or len(docs) != len(segments):
-        return None
+        raise NotVouched
     nodes = 1 if stream else 0
     out: list[Document] = []
     for value, (start, line, end) in zip(docs, segments, strict=True):
@@ -102,7 +140,7 @@ def fast_documents(text: str, file: str, exact: ExactReader) -> list[Document] |
         else:
             out.append(block_document(text, value, start, line, end, exact, file))
     if nodes != tree.size():
-        return None  # a key given twice: only the exact reader reports it
+        raise NotVouched  # a key given twice: only the exact reader reports it
     return out
 
 

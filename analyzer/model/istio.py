@@ -199,6 +199,14 @@ class IstioConfig:
         object.__setattr__(self, "_index", index)
         object.__setattr__(self, "_by_kind", {k: tuple(v) for k, v in by_kind.items()})
 
+    def with_problems(self, problems: tuple[SchemaProblem, ...]) -> IstioConfig:
+        """The same config (objects and indexes shared, not rebuilt) with these problems."""
+        other = object.__new__(IstioConfig)
+        for name in ("objects", "skipped", "files", "_index", "_by_kind"):
+            object.__setattr__(other, name, getattr(self, name))
+        object.__setattr__(other, "problems", problems)
+        return other
+
     def by_kind(self, kind: str, group: str | None = None) -> tuple[IstioObject, ...]:
         """Return the objects of ``kind`` in load order.
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from analyzer.errors import InputError
-from analyzer.load import yaml_ahead
-from analyzer.load.istio import DEFAULT_MAX_FILE_BYTES, load_istio
+from analyzer.load import yaml_ahead, yaml_ahead_child, yaml_channel
+from analyzer.load.istio import DEFAULT_MAX_FILE_BYTES, load_istio, load_istio_pending
 from analyzer.load.yaml_ahead import YamlAhead, read_ahead
 from analyzer.model.istio import IstioConfig
 
@@ -68,7 +68,26 @@ def test_forked_read_loads_the_same_objects_lines_and_problems(path: str) -> Non
     assert forked == serial
 
 
-def test_a_large_mesh_loads_the_same(tmp_path: Path) -> None:
+@pytest.fixture(params=["whole", "chunks"])
+def chunk_bytes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The child's chunk size: as shipped (one chunk for these files), or a few hundred bytes."""
+    size = yaml_ahead_child.CHUNK_BYTES if request.param == "whole" else 300
+    monkeypatch.setattr(yaml_ahead_child, "CHUNK_BYTES", size)
+    return size
+
+
+def _mesh(tmp_path: Path) -> Path:
+    parts = [
+        f"apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{index}\n  namespace: ns\n"
+        f"spec:\n  ports:\n  - name: http\n    port: {8000 + index}\n"
+        for index in range(50)
+    ]
+    path = tmp_path / "mesh.yaml"
+    path.write_text("---\n".join(parts))
+    return path
+
+
+def test_a_large_mesh_loads_the_same(tmp_path: Path, chunk_bytes: int) -> None:
     # Documents of every kind the fast reader keeps, defers, or hands to the exact reader whole.
     parts = [
         f"apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{index}\n  namespace: ns\n"
@@ -92,11 +111,11 @@ def test_a_large_mesh_loads_the_same(tmp_path: Path) -> None:
     assert forked == serial
 
 
-def test_bad_yaml_raises_the_same_error(tmp_path: Path) -> None:
+def test_bad_yaml_raises_the_same_error(tmp_path: Path, chunk_bytes: int) -> None:
     good = tmp_path / "a.yaml"
     good.write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n")
     bad = tmp_path / "b.yaml"
-    bad.write_text("apiVersion: v1\nkind: Service\n---\nmetadata:\n  name: [a\n")
+    bad.write_text(_mesh(tmp_path).read_text() + "---\nmetadata:\n  name: [a\n")
     with pytest.raises(InputError) as serial:
         load_istio([str(tmp_path)])
     ahead = read_ahead([str(tmp_path)], DEFAULT_MAX_FILE_BYTES, min_bytes=0)
@@ -130,6 +149,63 @@ def test_a_failed_child_only_means_reading_here(monkeypatch: pytest.MonkeyPatch)
     assert forked == serial
 
 
+def test_the_child_sends_a_chunk_at_a_time(tmp_path: Path, chunk_bytes: int) -> None:
+    path = str(_mesh(tmp_path))
+    ahead = read_ahead([path], DEFAULT_MAX_FILE_BYTES, min_bytes=0)
+    assert ahead is not None
+    kinds = []
+    try:
+        taken = ahead.take(path)
+        assert taken is not None
+        text, _ = taken
+        for message in iter(ahead._reader.next, None):  # what the child sent after the FILE
+            kinds.append(message.kind)
+            if message.kind == yaml_channel.END:
+                break
+    finally:
+        ahead.close()
+    chunks = kinds.count(yaml_channel.DOCUMENTS)
+    # 50 documents of about 110 bytes: in one chunk, or three to a chunk of 300 bytes.
+    assert chunks == (1 if chunk_bytes > len(text) else 17)
+    assert kinds[-1] == yaml_channel.END
+
+
+def _dies_at_third_chunk(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    encode = yaml_ahead_child.encode_documents
+    calls = []
+
+    def failing(documents: list[Any]) -> tuple[bytes, bytes]:
+        calls.append(1)
+        if len(calls) == 3:
+            if how == "exits":
+                os._exit(1)
+            raise MemoryError
+        return encode(documents)
+
+    monkeypatch.setattr(yaml_ahead_child, "encode_documents", failing)
+
+
+@pytest.mark.parametrize("how", ["exits", "fails"])
+def test_a_child_stopping_mid_file_leaves_the_rest_to_this_process(
+    tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(yaml_ahead_child, "CHUNK_BYTES", 300)  # mesh.yaml: 17 chunks
+    _mesh(tmp_path)
+    (tmp_path / "z.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: z\n")
+    _dies_at_third_chunk(monkeypatch, how)
+    serial, forked = _both([str(tmp_path)])
+    assert forked == serial
+
+
+def test_files_out_of_step_are_read_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _mesh(tmp_path)
+    (tmp_path / "z.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: z\n")
+    files = yaml_ahead._files
+    monkeypatch.setattr(yaml_ahead, "_files", lambda paths: list(reversed(files(paths))))
+    serial, forked = _both([str(tmp_path)])
+    assert forked == serial
+
+
 def test_the_child_checks_the_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
     serial = load_istio([str(FIXTURES)])
     assert len(serial.problems) > 20  # the schema fixtures, among others
@@ -147,6 +223,24 @@ def test_the_child_checks_the_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
     assert forked.problems == serial.problems  # the same problems, in the same order
 
 
+def test_schema_problems_can_be_completed_later() -> None:
+    serial = load_istio([str(FIXTURES)])
+    ahead = read_ahead([str(FIXTURES)], DEFAULT_MAX_FILE_BYTES, min_bytes=0)
+    assert ahead is not None
+    try:
+        config, pending = load_istio_pending([str(FIXTURES)], ahead=ahead)
+        assert pending is not None
+        assert len(config.problems) < len(serial.problems)  # the child's are still to come
+        completed = pending.complete(config)
+    finally:
+        ahead.close()
+    assert completed.problems == serial.problems
+    assert completed.objects is config.objects
+    reviews = config.get("VirtualService", "bookinfo", "reviews")
+    assert reviews is not None
+    assert completed.get("VirtualService", "bookinfo", "reviews") is reviews
+
+
 @pytest.mark.parametrize(
     "message",
     [b"", b"not a pickle", "count"],
@@ -158,7 +252,7 @@ def test_without_the_childs_schema_problems_they_are_found_here(
     if message == "count":
         message = pickle.dumps((1, {}))  # validated one object: not the objects loaded here
     assert isinstance(message, bytes)
-    monkeypatch.setattr(yaml_ahead, "_schema_problems", lambda *_: message)
+    monkeypatch.setattr(yaml_ahead_child, "_schema_problems", lambda *_: message)
     serial, forked = _both([str(FIXTURES)])
     assert forked == serial
 
@@ -224,4 +318,4 @@ def test_seeding_lines_before_taking_documents_only_closes() -> None:
     ahead = read_ahead([str(FIXTURES)], DEFAULT_MAX_FILE_BYTES, min_bytes=0)
     assert ahead is not None
     ahead.seed_lines()
-    assert ahead._pid is None and ahead._pipe is None and not ahead._blocks
+    assert ahead._pid is None and ahead._reader.next() is None and not ahead._blocks

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from analyzer.errors import InputError
-from analyzer.load.istio_yaml import exact_documents, iter_documents
+from analyzer.load.istio_yaml import document_chunks, exact_documents, iter_documents
 from analyzer.load.yaml_doc import Document
 from analyzer.load.yaml_lines import BlockLines
 
@@ -41,12 +41,25 @@ def _read(text: str, reader: Any) -> tuple[list[Document] | None, str | None]:
         return None, str(exc)
 
 
+def _in_chunks(size: int) -> Any:
+    def read(text: str, file: str) -> list[Document]:
+        return [doc for chunk in document_chunks(text, file, size) for doc in chunk]
+
+    return read
+
+
 def assert_same_as_exact(text: str) -> None:
     exact, exact_error = _read(text, exact_documents)
-    both, error = _read(text, iter_documents)
-    assert error == exact_error
-    if exact is None:
-        return
+    # Whole, and a chunk at a time as yaml_ahead's child sends them (one document, a few).
+    for reader in (iter_documents, _in_chunks(1), _in_chunks(400)):
+        both, error = _read(text, reader)
+        assert error == exact_error
+        if exact is not None:
+            assert both is not None
+            assert_same_documents(both, exact)
+
+
+def assert_same_documents(both: list[Document], exact: list[Document]) -> None:
     assert both is not None
     assert len(both) == len(exact)
     for mine, theirs in zip(both, exact, strict=True):
@@ -218,3 +231,24 @@ def test_errors_in_a_deferred_document_keep_file_lines() -> None:
     with pytest.raises(InputError) as raised:
         list(iter_documents(text, "in.yaml"))
     assert raised.value.line == 5
+
+
+@pytest.mark.parametrize(
+    "last",
+    ["kind: C\nname: c\nname: again\n", "kind: C\nname: [c\n"],
+    ids=["repeated key", "bad YAML"],
+)
+def test_a_late_chunk_the_fast_reader_cannot_vouch_for(last: str) -> None:
+    text = "kind: A\nname: a\n---\nkind: B\nname: b\n---\n" + last
+    exact, exact_error = _read(text, exact_documents)
+    chunks = []
+    with contextlib.suppress(InputError):
+        chunks.extend(document_chunks(text, "in.yaml", 1))
+    # The first two documents came from rapidyaml, one per chunk, before the third one failed.
+    assert [len(c) for c in chunks[:2]] == [1, 1]
+    assert all(isinstance(c[0].scopes[0].paths, BlockLines) for c in chunks[:2])
+    assert_same_as_exact(text)
+    if exact_error is None:
+        assert exact is not None
+        assert_same_documents([d for c in chunks for d in c], exact)
+        assert exact[2].scopes[0].duplicate_keys

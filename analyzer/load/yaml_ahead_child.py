@@ -1,0 +1,166 @@
+"""What ``yaml_ahead``'s child does: read the YAML, send it a chunk at a time, then help more.
+
+1. Each file's documents, a chunk of about CHUNK_BYTES at a time: the parent builds objects from
+   the first chunks while the child parses the next ones.
+2. The schema problems of the objects ``load_istio`` validates, found while the parent builds
+   its objects and attributes the capture.
+3. The lines the report will cite, looked up while the parent runs the checks.
+
+Whatever fails here only means the parent does that part itself.
+"""
+
+from __future__ import annotations
+
+import gc
+import pickle
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Final
+
+from analyzer.errors import InputError
+from analyzer.load.istio_validate import validate
+from analyzer.load.istio_yaml import document_chunks
+from analyzer.load.yaml_channel import (
+    DOCUMENTS,
+    END,
+    ERROR,
+    FILE,
+    LINES,
+    REST,
+    SCHEMA,
+    Writer,
+    block_lines_of,
+    encode_documents,
+)
+from analyzer.load.yaml_doc import Document, Parsed
+from analyzer.load.yaml_lines import BlockLines
+
+CHUNK_BYTES: Final = 1 << 20
+"""YAML text per DOCUMENTS message: small enough that the parent's share of the last chunk is
+short, large enough that per-message costs do not add up (about 14 for a 10,000-service mesh)."""
+
+
+def send_all(writer: Writer, paths: Sequence[str], files: list[str], max_file_bytes: int) -> None:
+    """Send every file's documents, then the schema problems, then the cited lines."""
+    # This process only parses and exits: nothing it allocates is ever collected.
+    gc.disable()
+    parsed: dict[str, tuple[str, Iterable[Document]] | InputError] = {}
+    blocks: list[tuple[str, BlockLines, Any]] = []
+    for path in files:
+        documents = _send_file(writer, path, max_file_bytes, parsed)
+        for doc in documents:
+            block = block_lines_of(doc)
+            if block is not None:
+                blocks.append((path, block, doc.value))
+    # The parent now builds its objects: meanwhile, check the same objects against the schemas
+    # (the documents were sent: the loader may now change their values) ...
+    writer.send(SCHEMA, _schema_problems(paths, max_file_bytes, _Taken(parsed)))
+    # ... then, while it attributes and checks, look up the lines the report will cite, which
+    # costs the parent most of a second on a large mesh.
+    looked_up = {}
+    for path, block, value in blocks:
+        try:
+            lines = {rule: block.get(rule) for rule in _cited_rules(value)}
+        except (Exception, RecursionError):  # the parent meets the same, when asked
+            continue
+        looked_up[(path, block.span[0])] = lines
+    writer.send(LINES, pickle.dumps(looked_up, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _send_file(
+    writer: Writer,
+    path: str,
+    max_file_bytes: int,
+    parsed: dict[str, tuple[str, Iterable[Document]] | InputError],
+) -> list[Document]:
+    """Send one file; its documents as sent (none when the parent reads it itself)."""
+    from analyzer.load.yaml_files import read_yaml_text, whole_file_reason
+
+    try:
+        text = read_yaml_text(path, max_file_bytes)
+    except InputError as exc:
+        writer.send(FILE, _pickled((path, (exc.path, exc.reason, exc.line), None)))
+        parsed[path] = exc
+        return []
+    except Exception:  # the parent reads the file and reports what happens
+        writer.send(FILE, _pickled((path, None, None)))
+        return []
+    writer.send(FILE, _pickled((path, None, text)))
+    documents: list[Document] = []
+    if whole_file_reason(text) is None:
+        try:
+            for chunk in document_chunks(text, path, CHUNK_BYTES):
+                writer.send(DOCUMENTS, *encode_documents(chunk))
+                documents.extend(chunk)
+        except InputError as exc:
+            writer.send(ERROR, _pickled((exc.path, exc.reason, exc.line)))
+            parsed[path] = (text, _raising(exc))
+            return []
+        except (Exception, RecursionError):  # MemoryError and the like: the parent's to report
+            writer.send(REST)
+            return []
+    writer.send(END)
+    parsed[path] = (text, documents)
+    return documents
+
+
+def _pickled(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _raising(error: InputError) -> Iterator[Document]:
+    """No documents, then the error the parse raised (where the serial load raises it)."""
+    yield from ()
+    raise error
+
+
+class _Taken:
+    """The child's own parse, offered to its loader as ``YamlAhead`` offers it to the parent's."""
+
+    def __init__(self, parsed: dict[str, tuple[str, Iterable[Document]] | InputError]) -> None:
+        self._parsed = parsed
+
+    def take(self, path: str) -> tuple[str, Iterable[Document]] | None:
+        found = self._parsed.pop(path, None)
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+
+def _schema_problems(paths: Sequence[str], max_file_bytes: int, parsed: Parsed) -> bytes:
+    """The SCHEMA message: the objects ``load_istio`` validates, checked here; empty when
+    loading fails (the parent raises the same error, or validates itself)."""
+    from analyzer.load.istio import objects_to_validate
+
+    try:
+        objects = objects_to_validate(paths, max_file_bytes, parsed)
+        found = {}
+        for index, obj in enumerate(objects):
+            problems = validate(obj)
+            if problems:
+                found[index] = (str(obj.ref), problems)
+        return _pickled((len(objects), found))
+    except (Exception, RecursionError):
+        return b""
+
+
+_LISTS: Final = ("ports", "http", "tcp", "tls", "hosts", "subsets", "servers")
+_MATCHED: Final = ("http", "tcp", "tls")
+
+
+def _cited_rules(value: Any) -> Iterator[str]:
+    """The paths attribution cites most: list items under ``spec`` (``spec.http[1]``), their
+    matches, and the traffic policy."""
+    spec = value.get("spec")
+    if not isinstance(spec, dict):
+        return
+    for key in _LISTS:
+        items = spec.get(key)
+        if type(items) is not list:
+            continue
+        for index, item in enumerate(items):
+            yield f"spec.{key}[{index}]"
+            if key in _MATCHED and type(item) is dict and type(item.get("match")) is list:
+                for number in range(len(item["match"])):
+                    yield f"spec.{key}[{index}].match[{number}]"
+    if "trafficPolicy" in spec:
+        yield "spec.trafficPolicy"
