@@ -290,27 +290,26 @@ class _Loader:
         else:
             self._load_object(doc.scopes[0], path)
 
+    def _skip(self, scope: Scope, path: str, kind: str, reason: str) -> None:
+        metadata = scope.value.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        self.skipped.append(SkippedInput(Origin(path, scope.line), kind, _text(name), reason))
+
     def _load_object(self, scope: Scope, path: str) -> None:
         value = scope.value
-        origin = Origin(path, scope.line)
         api_version, kind = value.get("apiVersion"), value.get("kind")
-        metadata = value.get("metadata")
-        name = metadata.get("name") if isinstance(metadata, dict) else None
         if not isinstance(api_version, str) or not isinstance(kind, str):
-            reason = "not a Kubernetes object: no apiVersion or kind"
-            self.skipped.append(SkippedInput(origin, "", _text(name), reason))
+            self._skip(scope, path, "", "not a Kubernetes object: no apiVersion or kind")
             return
         group, _, version = api_version.rpartition("/")
         versions = _KINDS.get((group, kind))
         if versions is None:
-            self.skipped.append(
-                SkippedInput(origin, kind, _text(name), "kind not used by meshlens")
-            )
+            self._skip(scope, path, kind, "kind not used by meshlens")
             return
         if versions and version not in versions:
             served = ", ".join(sorted(versions))
             reason = f"{api_version} is not a served version of {kind} (expected {served})"
-            self.skipped.append(SkippedInput(origin, kind, _text(name), reason))
+            self._skip(scope, path, kind, reason)
             return
         obj = _build_object(scope, path, group, version, kind, self.problems)
         if obj is None:
@@ -368,20 +367,21 @@ def _build_object(
         spec = {}
     if kind in WORKLOAD_KINDS:
         spec, paths = _pod_labels(kind, value, paths, problem)
+    # Positional, in field order: one call per object, and keywords cost more.
     return IstioObject(
-        kind=kind,
-        api_version=value["apiVersion"],
-        group=group,
-        version=version,
-        namespace=namespace,
-        namespace_given=namespace_given,
-        name=name,
-        labels=labels,
-        annotations=annotations,
-        spec=spec,
-        origin=Origin(path, scope.line),
-        creation_timestamp=None if created is None else str(created),
-        paths=paths,
+        kind,
+        value["apiVersion"],
+        group,
+        version,
+        namespace,
+        namespace_given,
+        name,
+        labels,
+        annotations,
+        spec,
+        Origin(path, scope.line),
+        None if created is None else str(created),
+        paths,
     )
 
 

@@ -80,8 +80,10 @@ class IstioRef:
 
 
 # eq=False: objects compare and hash by identity. Their specs are dicts (unhashable, costly to
-# compare), and identity hashing lets later stages use objects as dict keys.
-@dataclass(frozen=True, slots=True, eq=False)
+# compare), and identity hashing lets later stages use objects as dict keys. Not frozen: a large
+# mesh loads tens of thousands, and frozen initialisation costs a setattr call per field. No
+# object is modified after loading (``dataclasses.replace`` makes the namespaced copies).
+@dataclass(slots=True, eq=False)
 class IstioObject:
     """One Kubernetes object from the input: an Istio resource, Service, Namespace or workload.
 
