@@ -25,7 +25,7 @@ import os
 import pickle
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Final
+from typing import Any, Final
 
 from analyzer.errors import InputError
 from analyzer.load.istio_validate import validate
@@ -37,7 +37,9 @@ from analyzer.load.yaml_channel import (
     ERROR,
     FILE,
     LINES,
+    REST,
     SCHEMA,
+    Message,
     Reader,
     Writer,
     decode_documents,
@@ -68,11 +70,8 @@ class YamlAhead:
         """
         self._took = True
         message = self._reader.next()
-        try:
-            sent = pickle.loads(message.first) if message and message.kind == FILE else None
-        except Exception:  # not what the child sends
-            sent = None
-        if sent is None or sent[0] != path:
+        sent = _unpickled(message.first) if message is not None and message.kind == FILE else None
+        if not isinstance(sent, tuple) or len(sent) != 3 or sent[0] != path:
             self.close()  # out of step (or gone): every file from here on is read here
             return None
         _, read_error, text = sent
@@ -89,25 +88,29 @@ class YamlAhead:
             message = self._reader.next()
             kind = message.kind if message is not None else None
             if message is not None and kind == DOCUMENTS:
-                try:
-                    with gc_paused():
-                        documents = decode_documents(message, text, path, self._blocks)
-                except Exception:  # not what the child sends: read the rest here
-                    self.close()
-                    kind = None
-                else:
+                documents = self._decoded(message, text, path)
+                if documents is not None:
                     taken += len(documents)
                     yield from documents
                     continue
-            if kind == END:
+            elif kind == END:
                 return
-            if message is not None and kind == ERROR:
-                raise InputError(*pickle.loads(message.first))
-            if kind not in (END, ERROR):  # the child stopped short (REST), or is gone
-                if kind is None:
-                    self.close()
-                yield from itertools.islice(iter_documents(text, path), taken, None)
-                return
+            elif message is not None and kind == ERROR:
+                error = _unpickled(message.first)
+                if isinstance(error, tuple) and len(error) == 3:
+                    raise InputError(*error)
+            if kind != REST:  # gone, or not what the child sends: read everything here from now
+                self.close()
+            # The child stopped short: the documents it did not send are read here.
+            yield from itertools.islice(iter_documents(text, path), taken, None)
+            return
+
+    def _decoded(self, message: Message, text: str, path: str) -> list[Document] | None:
+        try:
+            with gc_paused():
+                return decode_documents(message, text, path, self._blocks)
+        except Exception:  # not what the child sends
+            return None
 
     def with_schema_problems(
         self, problems: list[SchemaProblem], deferred: list[tuple[int, IstioObject]]
@@ -136,10 +139,8 @@ class YamlAhead:
         message = self._reader.next_of(LINES) if self._took else None
         if message is not None and message.first:
             with gc_paused():
-                looked_up: dict[tuple[str, int], dict[str, int | None]] = pickle.loads(
-                    message.first
-                )
-            for key, lines in looked_up.items():
+                looked_up = _unpickled(message.first)
+            for key, lines in looked_up.items() if isinstance(looked_up, dict) else ():
                 block = self._blocks.get(key)
                 if block is not None:
                     block.seed(lines)
@@ -176,6 +177,14 @@ class YamlAhead:
                 return None
             problems[index] = listed
         return problems
+
+
+def _unpickled(data: memoryview) -> Any:
+    """A pickled value from the child; None when it is not one."""
+    try:
+        return pickle.loads(data)
+    except Exception:
+        return None
 
 
 def read_ahead(

@@ -197,6 +197,24 @@ def test_a_child_stopping_mid_file_leaves_the_rest_to_this_process(
     assert forked == serial
 
 
+@pytest.mark.parametrize("garbage", ["documents", "lines"])
+def test_garbage_from_the_child_means_reading_here(
+    tmp_path: Path, garbage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _mesh(tmp_path)
+    if garbage == "documents":
+        monkeypatch.setattr(yaml_ahead_child, "encode_documents", lambda _: (b"x", b"y"))
+    else:
+        send = yaml_channel.Writer.send
+
+        def garbled(writer: yaml_channel.Writer, kind: int, *parts: bytes) -> None:
+            send(writer, kind, *((b"not a pickle",) if kind == yaml_channel.LINES else parts))
+
+        monkeypatch.setattr(yaml_channel.Writer, "send", garbled)
+    serial, forked = _both([str(tmp_path)])
+    assert forked == serial
+
+
 def test_files_out_of_step_are_read_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _mesh(tmp_path)
     (tmp_path / "z.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: z\n")
