@@ -106,9 +106,8 @@ class YamlAhead:
             return
 
     def _decoded(self, message: Message, text: str, path: str) -> list[Document] | None:
-        try:
-            with gc_paused():
-                return decode_documents(message, text, path, self._blocks)
+        try:  # the loader taking the documents has paused the collector
+            return decode_documents(message, text, path, self._blocks)
         except Exception:  # not what the child sends
             return None
 

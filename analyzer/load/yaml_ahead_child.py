@@ -32,6 +32,7 @@ from analyzer.load.yaml_channel import (
     encode_documents,
 )
 from analyzer.load.yaml_doc import Document, Parsed
+from analyzer.load.yaml_files import read_yaml_text, whole_file_reason
 from analyzer.load.yaml_lines import BlockLines
 
 CHUNK_BYTES: Final = 1 << 20
@@ -73,8 +74,6 @@ def _send_file(
     parsed: dict[str, tuple[str, Iterable[Document]] | InputError],
 ) -> list[Document]:
     """Send one file; its documents as sent (none when the parent reads it itself)."""
-    from analyzer.load.yaml_files import read_yaml_text, whole_file_reason
-
     try:
         text = read_yaml_text(path, max_file_bytes)
     except InputError as exc:

@@ -67,14 +67,6 @@ class NotVouched(Exception):
     """
 
 
-def fast_documents(text: str, file: str, exact: ExactReader) -> list[Document] | None:
-    """Return the documents of ``text``, or None when the exact reader must read the whole file."""
-    try:
-        return [doc for chunk in fast_chunks(text, file, exact, len(text) + 1) for doc in chunk]
-    except NotVouched:
-        return None
-
-
 def fast_chunks(
     text: str, file: str, exact: ExactReader, chunk_bytes: int
 ) -> Iterator[list[Document]]:
