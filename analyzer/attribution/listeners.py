@@ -87,23 +87,30 @@ def _destination_sources(mesh: MeshIndex, listener: Listener) -> list[Source]:
     """A per-VIP listener whose Service YAML is absent: name the Service its chains lead to."""
     out: list[Source] = []
     for chain in listener.filter_chains:
-        targets = [chain.tcp_cluster] if chain.tcp_cluster else []
-        targets += [w.name for w in chain.tcp_weighted_clusters]
-        if chain.inline_route_config:
-            targets.append(chain.inline_route_config)
-        for target in targets:
-            parts = target.split("|")
-            known = len(parts) == 4 and parts[0] in ("outbound", "inbound") and parts[1].isdigit()
-            if known and parts[3]:
-                out.extend(host_port_sources(mesh, parts[3], int(parts[1]), "name"))
-        route_config = mesh.proxy.route_config(chain.rds_name) if chain.rds_name else None
-        if route_config is not None and chain.rds_name and chain.rds_name.isdigit():
-            out.extend(vhost_host_sources(mesh, route_config))
-        if chain.rds_name and ":" in chain.rds_name:
-            host, _, port_text = chain.rds_name.rpartition(":")
-            if port_text.isdigit():
-                out.extend(host_port_sources(mesh, host, int(port_text), "name"))
+        out.extend(_chain_destination_sources(mesh, chain))
     return dedupe(out)
+
+
+def _chain_destination_sources(mesh: MeshIndex, chain: FilterChain) -> list[Source]:
+    """The Services (or ServiceEntries) one chain's tcp_proxy or routes lead to, by name."""
+    out: list[Source] = []
+    targets = [chain.tcp_cluster] if chain.tcp_cluster else []
+    targets += [w.name for w in chain.tcp_weighted_clusters]
+    if chain.inline_route_config:
+        targets.append(chain.inline_route_config)
+    for target in targets:
+        parts = target.split("|")
+        known = len(parts) == 4 and parts[0] in ("outbound", "inbound") and parts[1].isdigit()
+        if known and parts[3]:
+            out.extend(host_port_sources(mesh, parts[3], int(parts[1]), "name"))
+    route_config = mesh.proxy.route_config(chain.rds_name) if chain.rds_name else None
+    if route_config is not None and chain.rds_name and chain.rds_name.isdigit():
+        out.extend(vhost_host_sources(mesh, route_config))
+    if chain.rds_name and ":" in chain.rds_name:
+        host, _, port_text = chain.rds_name.rpartition(":")
+        if port_text.isdigit():
+            out.extend(host_port_sources(mesh, host, int(port_text), "name"))
+    return out
 
 
 def _port_sources(
@@ -190,6 +197,12 @@ def chain_sources(
         by_sni = _servers_for_sni(mesh, listener.port, chain.match.server_names)
         if by_sni:
             return by_sni
+    if not (mesh.proxy.kind == "gateway" or mesh.gateways) and listener.address in _WILDCARDS:
+        # A sidecar's shared outbound listener (0.0.0.0_443 with a chain per TLS host, say)
+        # exists for every service on its port, but each chain for the one it forwards to.
+        own = _chain_destination_sources(mesh, chain)
+        if own:
+            return dedupe(own)
     return list(listener_sources_)
 
 
