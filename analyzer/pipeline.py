@@ -15,7 +15,7 @@ from analyzer import __version__
 from analyzer.attribution.chain import ResourceGraph
 from analyzer.attribution.coverage import REPORTED_TYPES, coverage
 from analyzer.attribution.engine import attribute
-from analyzer.attribution.model import Attribution, Resource, Source, source_record
+from analyzer.attribution.model import Attribution, Resource, source_record
 from analyzer.checks.model import Finding
 from analyzer.checks.runner import Settings, run_checks
 from analyzer.load.envoy import load_proxies
@@ -158,35 +158,35 @@ _resource_id = attrgetter("id")
 
 
 def _resources_data(attribution: Attribution) -> list[dict[str, Any]]:
-    """The reported resources, by type (in ``REPORTED_TYPES`` order) then id, with sources."""
+    """The reported resources, by type (in ``REPORTED_TYPES`` order) then id, with sources.
+
+    One Source (a Service port, say) explains many resources of a large mesh: its record is
+    made once and shared by all of them.
+    """
     by_type: dict[str, list[Resource]] = {resource_type: [] for resource_type in REPORTED_TYPES}
     for resource in attribution.resources:
         group = by_type.get(resource.type)
         if group is not None:
             group.append(resource)
+    sources_of = attribution.sources.get
     records: dict[int, dict[str, Any]] = {}
+    record_of = records.get
     out: list[dict[str, Any]] = []
+    append = out.append
+    # Tens of thousands of resources: one flat loop, no call per resource.
     for group in by_type.values():
         group.sort(key=_resource_id)
-        out.extend(
-            {"id": r.id, "type": r.type, "sources": _records(attribution.of(r.id), records)}
-            for r in group
-        )
-    return out
-
-
-def _records(sources: list[Source], memo: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ``source_record`` of each source, made once per Source object.
-
-    One Source (a Service port, say) explains many resources of a large mesh: its record is
-    shared by all of them rather than rebuilt for each.
-    """
-    out = []
-    for source in sources:
-        record = memo.get(id(source))
-        if record is None:
-            record = memo[id(source)] = source_record(source)
-        out.append(record)
+        for resource in group:
+            resource_id = resource.id
+            sources = sources_of(resource_id)
+            listed = []
+            if sources:
+                for source in sources:
+                    record = record_of(id(source))
+                    if record is None:
+                        record = records[id(source)] = source_record(source)
+                    listed.append(record)
+            append({"id": resource_id, "type": resource.type, "sources": listed})
     return out
 
 

@@ -53,15 +53,20 @@ def coverage(attribution: Attribution) -> Coverage:
     """Count attributed, inferred, default and unattributed resources."""
     counts: dict[str, list[int]] = {t: [0, 0, 0, 0, 0] for t in REPORTED_TYPES}
     unattributed = []
+    sources_of = attribution.sources.get
     for resource in attribution.resources:
         row = counts.get(resource.type)
         if row is None:
             continue
         row[0] += 1
-        sources = attribution.of(resource.id)
+        sources = sources_of(resource.id)
         if not sources:
             row[4] += 1
             unattributed.append(resource.id)
+            continue
+        first = sources[0]
+        if first.in_inputs and first.evidence != "default":
+            row[1] += 1  # the usual case, decided by the first source
             continue
         by_object, given = _explained(sources)
         if not by_object:
