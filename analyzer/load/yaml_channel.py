@@ -19,6 +19,7 @@ from typing import Any, Final
 import orjson
 
 from analyzer.load.istio_yaml import exact_documents
+from analyzer.load.workload_docs import slim_workload
 from analyzer.load.yaml_doc import Document
 from analyzer.load.yaml_fast import block_document
 from analyzer.load.yaml_lines import BlockLines
@@ -120,10 +121,11 @@ class Reader:
 def encode_documents(documents: list[Document]) -> tuple[bytes, bytes]:
     """The two parts of a DOCUMENTS message.
 
-    The values rapidyaml read are plain JSON values: they go as one JSON text, which orjson
-    reads back in a fraction of the parse, and their lines are found on demand in the file's
-    text (sent with FILE). The few documents the exact reader produced are pickled whole: that
-    keeps their YAML 1.1 types (dates, big integers) and their recorded lines.
+    The values rapidyaml read are plain JSON values (workloads cut to what loading them reads):
+    they go as one JSON text, which orjson reads back in a fraction of the parse, and their
+    lines are found on demand in the file's text (sent with FILE). The few documents the exact
+    reader produced are pickled whole: that keeps their YAML 1.1 types (dates, big integers)
+    and their recorded lines.
     """
     values: list[Any] = []
     entries: list[Any] = []
@@ -134,7 +136,7 @@ def encode_documents(documents: list[Document]) -> tuple[bytes, bytes]:
         else:
             start, end, line = block.span
             entries.append(("block", len(values), start, line, end))
-            values.append(doc.value)
+            values.append(slim_workload(doc.value))
     return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), orjson.dumps(values)
 
 

@@ -111,6 +111,122 @@ def test_a_large_mesh_loads_the_same(tmp_path: Path, chunk_bytes: int) -> None:
     assert forked == serial
 
 
+_WORKLOADS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels: {app: web}
+spec:
+  replicas: 2
+  template:
+    metadata:
+      annotations:
+        sidecar.istio.io/inject: "true"
+      labels:
+        app: web
+        version: v1
+        tier: 3
+    spec:
+      containers:
+      - name: web
+        image: registry.example.com/web:1
+        ports:
+        - containerPort: 8080
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: no-template-labels
+  namespace: shop
+spec:
+  template:
+    spec:
+      containers:
+      - name: db
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: odd-template
+  namespace: shop
+spec:
+  template: [not, a, mapping]
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: odd-spec
+  namespace: shop
+spec: just text
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: labels-as-list
+  namespace: shop
+spec:
+  template:
+    metadata:
+      labels: [a, b]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pod
+  namespace: shop
+  labels:
+    app: pod
+    nested: {a: b}
+spec:
+  containers:
+  - name: pod
+---
+apiVersion: example.com/v1
+kind: Deployment
+metadata:
+  name: not-a-workload
+spec:
+  template:
+    metadata:
+      labels: {app: x}
+"""
+
+
+def test_workloads_cut_short_by_the_child_load_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "workloads.yaml"
+    path.write_text(_WORKLOADS)
+    serial = load_istio([str(path)])
+    serial_print = _fingerprint(serial)
+    ahead = read_ahead([str(path)], DEFAULT_MAX_FILE_BYTES, min_bytes=0)
+    assert ahead is not None
+    try:
+        forked = load_istio([str(path)], ahead=ahead)
+    finally:
+        ahead.close()
+    assert _fingerprint(forked) == serial_print
+    # The labels' lines, where reports cite them, come through the shortened documents.
+    metadata = ["metadata", "metadata.name", "metadata.labels", "metadata.labels.app"]
+    for before, after in zip(serial.objects, forked.objects, strict=True):
+        for key in [*metadata, "spec.labels", "spec.labels.app", "spec.labels.version"]:
+            assert after.line_of(key) == before.line_of(key), (after.name, key)
+    web = forked.objects[0]
+    assert web.spec == {"labels": {"app": "web", "version": "v1", "tier": "3"}}
+    assert web.line_of("spec.labels.version") == 15
+
+
+def test_the_child_sends_workloads_without_their_containers(tmp_path: Path) -> None:
+    path = tmp_path / "workloads.yaml"
+    path.write_text(_WORKLOADS)
+    (chunk,) = yaml_ahead_child.document_chunks(_WORKLOADS, str(path), 1 << 20)
+    _entries, values = yaml_channel.encode_documents(chunk)
+    assert b"containers" not in values and b"replicas" not in values
+    assert b'"tier":3' in values and b"sidecar.istio.io/inject" not in values
+    # Not a workload (another API group): sent whole.
+    assert b'"not-a-workload"' in values
+
+
 def test_bad_yaml_raises_the_same_error(tmp_path: Path, chunk_bytes: int) -> None:
     good = tmp_path / "a.yaml"
     good.write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n")
