@@ -19,10 +19,10 @@ from typing import Any, Final
 import orjson
 
 from analyzer.load.istio_yaml import exact_documents
-from analyzer.load.workload_docs import slim_workload
 from analyzer.load.yaml_doc import Document
 from analyzer.load.yaml_fast import block_document
 from analyzer.load.yaml_lines import BlockLines
+from analyzer.load.yaml_slim import slim_document
 
 FILE: Final = 1
 """A file begins: pickled (path, read error or None, text or None). Text None without an error
@@ -121,7 +121,7 @@ class Reader:
 def encode_documents(documents: list[Document]) -> tuple[bytes, bytes]:
     """The two parts of a DOCUMENTS message.
 
-    The values rapidyaml read are plain JSON values (workloads cut to what loading them reads):
+    The values rapidyaml read are plain JSON values (cut to what loading reads):
     they go as one JSON text, which orjson reads back in a fraction of the parse, and their
     lines are found on demand in the file's text (sent with FILE). The few documents the exact
     reader produced are pickled whole: that keeps their YAML 1.1 types (dates, big integers)
@@ -136,7 +136,7 @@ def encode_documents(documents: list[Document]) -> tuple[bytes, bytes]:
         else:
             start, end, line = block.span
             entries.append(("block", len(values), start, line, end))
-            values.append(slim_workload(doc.value))
+            values.append(slim_document(doc.value))
     return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), orjson.dumps(values)
 
 

@@ -191,10 +191,28 @@ spec:
   template:
     metadata:
       labels: {app: x}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: exported
+  namespace: shop
+  managedFields:
+  - manager: kubectl-client-side-apply
+    operation: Update
+  labels: {app: web}
+spec:
+  ports:
+  - port: 80
+    name: http
+status:
+  loadBalancer:
+    ingress:
+    - ip: 203.0.113.7
 """
 
 
-def test_workloads_cut_short_by_the_child_load_the_same(tmp_path: Path) -> None:
+def test_documents_cut_short_by_the_child_load_the_same(tmp_path: Path) -> None:
     path = tmp_path / "workloads.yaml"
     path.write_text(_WORKLOADS)
     serial = load_istio([str(path)])
@@ -216,7 +234,7 @@ def test_workloads_cut_short_by_the_child_load_the_same(tmp_path: Path) -> None:
     assert web.line_of("spec.labels.version") == 15
 
 
-def test_the_child_sends_workloads_without_their_containers(tmp_path: Path) -> None:
+def test_the_child_sends_no_containers_status_or_managed_fields(tmp_path: Path) -> None:
     path = tmp_path / "workloads.yaml"
     path.write_text(_WORKLOADS)
     (chunk,) = yaml_ahead_child.document_chunks(_WORKLOADS, str(path), 1 << 20)
@@ -225,6 +243,9 @@ def test_the_child_sends_workloads_without_their_containers(tmp_path: Path) -> N
     assert b'"tier":3' in values and b"sidecar.istio.io/inject" not in values
     # Not a workload (another API group): sent whole.
     assert b'"not-a-workload"' in values
+    # What loading drops anyway stays in the child.
+    assert b"managedFields" not in values and b"203.0.113.7" not in values
+    assert b'"exported"' in values
 
 
 def test_bad_yaml_raises_the_same_error(tmp_path: Path, chunk_bytes: int) -> None:

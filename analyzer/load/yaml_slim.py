@@ -1,0 +1,55 @@
+"""What of a document loading reads: the rest need not travel between processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analyzer.model.istio import WORKLOAD_KINDS
+
+
+def slim_document(value: Any) -> Any:
+    """A document with only what loading it reads (the YAML's process sends this much).
+
+    Loading drops ``status`` and ``metadata.managedFields`` (bulky in ``kubectl get -o yaml``
+    exports), and keeps workloads only for their pod labels (``istio._pod_labels``): their
+    containers, probes and volumes are half of a large mesh's YAML. Everything loading looks
+    at is kept as it was, wrong types included, so the object, its problems and its lines come
+    out the same.
+    """
+    if type(value) is not dict:
+        return value
+    metadata = value.get("metadata")
+    if type(metadata) is dict and "managedFields" in metadata:
+        metadata = {key: item for key, item in metadata.items() if key != "managedFields"}
+    if value.get("kind") in WORKLOAD_KINDS:
+        return _slim_workload(value, metadata)
+    if metadata is value.get("metadata") and "status" not in value:
+        return value
+    slim = {key: item for key, item in value.items() if key != "status"}
+    if "metadata" in value:
+        slim["metadata"] = metadata
+    return slim
+
+
+def _slim_workload(value: dict[str, Any], metadata: Any) -> dict[str, Any]:
+    slim: dict[str, Any] = {key: value[key] for key in ("apiVersion", "kind") if key in value}
+    if "metadata" in value:
+        slim["metadata"] = metadata
+    if "spec" not in value:
+        return slim
+    spec = value["spec"]
+    if type(spec) is dict:
+        kept: Any = {}
+        if value["kind"] != "Pod" and "template" in spec:
+            template = spec["template"]
+            kept = {"template": template}
+            if type(template) is dict and "metadata" in template:
+                metadata = template["metadata"]
+                if type(metadata) is dict and "labels" in metadata:
+                    metadata = {"labels": metadata["labels"]}
+                kept = {"template": {"metadata": metadata}}
+            elif type(template) is dict:
+                kept = {"template": {}}
+        spec = kept
+    slim["spec"] = spec
+    return slim
