@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from analyzer.errors import InputError
 from analyzer.load.istio_validate import validate
-from analyzer.load.istio_yaml import iter_documents
 from analyzer.load.source import gc_paused
 from analyzer.load.yaml_doc import Document, Parsed, Scope
 from analyzer.load.yaml_files import (
@@ -228,8 +227,12 @@ class _Loader:
     def _load_file(self, path: str, named: bool) -> None:
         read = self.parsed.take(path) if self.parsed is not None else None
         if read is None:
+            # Imported here: when another process reads the YAML (yaml_ahead), this one needs
+            # neither libyaml nor rapidyaml.
+            from analyzer.load.istio_yaml import iter_documents
+
             text = read_yaml_text(path, self.max_file_bytes)
-            parsed: Iterable[Document] | None = None
+            parsed: Iterable[Document] = iter_documents(text, path)
         else:
             text, parsed = read
         self.files.append(path)
@@ -240,7 +243,7 @@ class _Loader:
         documents = 0
         loaded = False
         strays: list[SkippedInput] = []
-        for doc in iter_documents(text, path) if parsed is None else parsed:
+        for doc in parsed:
             documents += 1
             if doc.value is None:  # Helm leaves empty documents behind disabled templates
                 continue

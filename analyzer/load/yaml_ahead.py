@@ -29,7 +29,6 @@ from typing import Any, Final
 
 from analyzer.errors import InputError
 from analyzer.load.istio_validate import validate
-from analyzer.load.istio_yaml import iter_documents
 from analyzer.load.source import gc_paused
 from analyzer.load.yaml_channel import (
     DOCUMENTS,
@@ -102,6 +101,8 @@ class YamlAhead:
             if kind != REST:  # gone, or not what the child sends: read everything here from now
                 self.close()
             # The child stopped short: the documents it did not send are read here.
+            from analyzer.load.istio_yaml import iter_documents
+
             yield from itertools.islice(iter_documents(text, path), taken, None)
             return
 

@@ -13,14 +13,14 @@ import os
 import pickle
 import struct
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
 
-from analyzer.load.istio_yaml import exact_documents
+from analyzer.load.yaml_blocks import block_document
 from analyzer.load.yaml_doc import Document
-from analyzer.load.yaml_fast import block_document
 from analyzer.load.yaml_lines import BlockLines
 from analyzer.load.yaml_slim import slim_document
 
@@ -151,7 +151,7 @@ def decode_documents(
     for entry in entries:
         if entry[0] == "block":
             _, index, start, line, end = entry
-            document = block_document(text, values[index], start, line, end, exact_documents, path)
+            document = block_document(text, values[index], start, line, end, _exact_documents, path)
             block = block_lines_of(document)
             if block is not None:
                 blocks[(path, start)] = block
@@ -159,6 +159,13 @@ def decode_documents(
         else:
             documents.append(entry[1])
     return documents
+
+
+def _exact_documents(text: str, file: str) -> Iterator[Document]:
+    """The exact reader, imported only when a document needs it (this process seldom does)."""
+    from analyzer.load.istio_yaml import exact_documents
+
+    return exact_documents(text, file)
 
 
 def block_lines_of(doc: Document) -> BlockLines | None:

@@ -26,23 +26,20 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
 import orjson
 
-from analyzer.errors import InputError
-from analyzer.load.yaml_doc import Document, Scope
-from analyzer.load.yaml_lines import BlockLines
+from analyzer.load.yaml_blocks import ExactReader, block_document, read_alone
+from analyzer.load.yaml_doc import Document
 from analyzer.load.yaml_scalars import IMPLICIT, resolve_plain
 
 try:
     import ryml
 except ImportError:  # optional: the exact reader gives the same result, more slowly
     ryml = None
-
-ExactReader = Callable[[str, str], Iterator[Document]]
 
 MAX_DEPTH: Final = 200
 """Deepest nesting vouched for; deeper documents go to the exact reader, which reports them."""
@@ -126,9 +123,9 @@ def _chunk(
             # still show in the count.
             if _Unsure in doubts:
                 nodes += _size(value)
-            out.extend(_alone(exact, text, start, line, end, file))
+            out.extend(read_alone(exact, text, start, line, end, file))
         elif isinstance(value, dict) and isinstance(value.get("items"), list):
-            out.extend(_alone(exact, text, start, line, end, file))  # scopes per list item
+            out.extend(read_alone(exact, text, start, line, end, file))  # scopes per list item
         else:
             out.append(block_document(text, value, start, line, end, exact, file))
     if nodes != tree.size():
@@ -156,33 +153,6 @@ def _unsupported(text: str) -> bool:
     return False
 
 
-def _alone(
-    exact: ExactReader, text: str, start: int, line: int, end: int, file: str
-) -> list[Document]:
-    """Read one document with the exact reader, its lines (and errors) counted in the whole file."""
-    line_start = text.rfind("\n", 0, start) + 1
-    shift = line - 1
-    try:
-        docs = list(exact(text[line_start:end], file))
-    except InputError as exc:
-        line_in_file = None if exc.line is None else exc.line + shift
-        raise InputError(exc.path, exc.reason, line_in_file) from None
-    return [_shifted(doc, shift) for doc in docs]
-
-
-def _shifted(doc: Document, shift: int) -> Document:
-    scopes = [
-        Scope(
-            scope.value,
-            scope.line + shift,
-            {path: line + shift for path, line in scope.paths.items()},
-            [(path, line + shift, first + shift) for path, line, first in scope.duplicate_keys],
-        )
-        for scope in doc.scopes
-    ]
-    return Document(doc.value, doc.line + shift, scopes)
-
-
 def _size(value: Any) -> int:
     """Count the nodes of ``value`` (each mapping, sequence and value is one)."""
     if type(value) is dict:
@@ -190,22 +160,6 @@ def _size(value: Any) -> int:
     if type(value) is list:
         return 1 + sum(_size(child) for child in value)
     return 1
-
-
-def block_document(
-    text: str, value: Any, start: int, line: int, end: int, exact: ExactReader, file: str
-) -> Document:
-    """The document whose ``value`` rapidyaml read from ``text[start:end]`` (content from
-    ``line``), its lines found on demand."""
-    if not isinstance(value, dict):
-        return Document(value, line, [])
-
-    def exact_lines() -> dict[str, int]:
-        (doc,) = _alone(exact, text, start, line, end, file)
-        return dict(doc.scopes[0].paths)
-
-    lines = BlockLines(text, start, end, line, value, exact_lines)
-    return Document(value, line, [Scope(value, line, lines)])
 
 
 def _segments(text: str) -> list[tuple[int, int, int]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -474,3 +476,22 @@ def test_seeding_lines_before_taking_documents_only_closes() -> None:
     assert ahead is not None
     ahead.seed_lines()
     assert ahead._pid is None and ahead._reader.next() is None and not ahead._blocks
+
+
+def test_taking_documents_from_the_child_imports_no_yaml_parser() -> None:
+    # The parsers cost this process tens of milliseconds of imports it never uses.
+    code = (
+        "import sys\n"
+        "from analyzer.load.istio import load_istio\n"
+        "from analyzer.load.yaml_ahead import read_ahead\n"
+        f"paths = [{str(REPO / 'dumps' / 'sidecar-bookinfo' / 'istio.yaml')!r}]\n"
+        "ahead = read_ahead(paths, 1 << 30, min_bytes=0)\n"
+        "config = load_istio(paths, ahead=ahead)\n"
+        "ahead.close()\n"
+        "assert config.objects\n"
+        "print(sorted(m for m in ('yaml', 'ryml') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == "[]"
