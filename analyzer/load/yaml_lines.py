@@ -192,10 +192,13 @@ class BlockLines(Mapping[str, int]):
     def _key_offset(self, first: int, column: int, end: int, key: str) -> tuple[int, int]:
         """Offsets of ``key`` and of its colon among the keys of the mapping whose first key is
         at ``first``; (-1, -1) when not found."""
-        spellings = [key]
-        if not any(c in key for c in "\"'\\"):
-            spellings += [f'"{key}"', f"'{key}'"]  # quoted without escapes, like "@type"
         text = self._text
+        colon = _colon_after_key(text, first, key)
+        if colon >= 0:  # the mapping's first key: the usual case for a path's first step
+            return first, colon
+        spellings = [key]
+        if '"' not in key and "'" not in key and "\\" not in key:
+            spellings += [f'"{key}"', f"'{key}'"]  # quoted without escapes, like "@type"
         for spelling in spellings:
             colon = _colon_after_key(text, first, spelling)
             if colon >= 0:
@@ -268,16 +271,19 @@ def _leading_key(value: dict[str, Any], rest: str) -> Any:
     Keys may hold dots (``app.kubernetes.io/name``), so ``rest`` is tried at every boundary.
     """
     found: Any = None
-    cut = 0
+    size = len(rest)
+    start = 0
     while True:
-        dot, bracket = rest.find(".", cut), rest.find("[", cut)
-        stops = [i for i in (dot, bracket) if i >= 0]
-        cut = min(stops) if stops else len(rest)
+        dot, bracket = rest.find(".", start), rest.find("[", start)
+        if dot < 0:
+            cut = bracket if bracket >= 0 else size
+        else:
+            cut = dot if bracket < 0 or dot < bracket else bracket
         candidate = rest[:cut]
         if candidate in value:
             if found is not None:
                 return _UNSURE
             found = candidate
-        if cut >= len(rest):
+        if cut >= size:
             return found
-        cut += 1
+        start = cut + 1
