@@ -6,65 +6,24 @@ Heavy modules are imported inside the commands so that ``meshlens --help`` stays
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
 
 import click
 
 from analyzer import __version__
-from analyzer.errors import MeshlensError
-
-F = TypeVar("F", bound=Callable[..., Any])
+from analyzer.cli_support import (
+    exit_now,
+    find_object,
+    guarded,
+    load_config,
+    pair_formats,
+    progress_printer,
+    split_explain_args,
+    write_file,
+    write_stdout,
+    yaml_options,
+)
 
 RESOURCE_TYPES = ("listener", "route", "cluster", "endpoint", "secret")
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"meshlens: error: {message}", err=True)
-    sys.exit(2)
-
-
-def _guarded(func: F) -> F:
-    """Turn meshlens errors (and any surprise) into one line on stderr and exit status 2."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except MeshlensError as exc:
-            _fail(exc.one_line())
-        except MemoryError:
-            _fail("out of memory while reading the input")
-        except (KeyboardInterrupt, BrokenPipeError):
-            sys.exit(130 if sys.exc_info()[0] is KeyboardInterrupt else 0)
-        except Exception as exc:
-            if os.environ.get("MESHLENS_DEBUG"):
-                raise
-            _fail(f"internal error: {type(exc).__name__}: {exc} (set MESHLENS_DEBUG=1 for details)")
-
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    return wrapper  # type: ignore[return-value]
-
-
-def _yaml_options(func: F) -> F:
-    """The -c/--config and -n/--namespace options shared by the commands that read YAML."""
-    func = click.option(
-        "-n",
-        "--namespace",
-        default="",
-        metavar="NS",
-        help="Namespace for YAML objects that name none (as with kubectl apply -n NS).",
-    )(func)
-    func = click.option(
-        "-c",
-        "--config",
-        "configs",
-        multiple=True,
-        metavar="PATH",
-        help="Istio/Kubernetes YAML file or directory (repeatable).",
-    )(func)
-    return func
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -101,7 +60,7 @@ def main() -> None:
     default="table",
     show_default=True,
 )
-@_guarded
+@guarded
 def inventory(
     dumps: tuple[str, ...],
     resources: tuple[str, ...],
@@ -140,53 +99,18 @@ def inventory(
                 err=True,
             )
     text = render_inventory(proxies, ordered, flt, output)
-    _write_stdout(text)
-    _exit_now(0)
-
-
-def _write_stdout(text: str | bytes) -> None:
-    out = sys.stdout
-    buffer = getattr(out, "buffer", None)
-    if isinstance(text, bytes):
-        if buffer is None:  # a stream without bytes underneath (some test runners)
-            text = text.decode()
-        else:
-            out.flush()
-            buffer.write(text)
-            if text and not text.endswith(b"\n"):
-                buffer.write(b"\n")
-            buffer.flush()
-            return
-    out.write(text)
-    if text and not text.endswith("\n"):
-        out.write("\n")
-    out.flush()
-
-
-def _exit_now(code: int) -> None:
-    """Leave without tearing down the loaded dump object by object.
-
-    Freeing millions of parsed objects costs a quarter of a second per 100 MB and serves no
-    purpose at exit. Only done when writing to the real stdout (never under a test runner,
-    which replaces sys.stdout).
-    """
-    out, err = sys.stdout, sys.stderr
-    if out is sys.__stdout__ and out is not None:
-        out.flush()
-        if err is not None:
-            err.flush()
-        os._exit(code)
-    sys.exit(code)
+    write_stdout(text)
+    exit_now(0)
 
 
 @main.command()
 @click.argument("args", nargs=-1, required=True, metavar="DUMP... [RESOURCE_ID]")
-@_yaml_options
+@yaml_options
 @click.option("--istio", "istio_ref", metavar="KIND/NS/NAME", help="Explain one Istio object.")
 @click.option(
     "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@_guarded
+@guarded
 def explain(
     args: tuple[str, ...],
     configs: tuple[str, ...],
@@ -208,14 +132,14 @@ def explain(
     from analyzer.report.explain import explain_object, explain_resource
     from analyzer.report.explain_text import render_object_text, render_resource_text
 
-    dumps, resource_id = _split_explain_args(args, istio_ref is not None)
+    dumps, resource_id = split_explain_args(args, istio_ref is not None)
     proxies = load_proxies(dumps)
-    config = _load_config(configs, namespace)
+    config = load_config(configs, namespace)
     chunks = []
     for proxy in proxies:
         attribution = attribute(proxy, config)
         if istio_ref is not None:
-            obj = _find_object(config, istio_ref)
+            obj = find_object(config, istio_ref)
             data = explain_object(attribution, obj)
             text = render_object_text(data)
         else:
@@ -232,7 +156,7 @@ def explain(
             chunks.append(header + text)
     if not chunks:
         raise UsageError("nothing to explain")
-    _write_stdout("\n".join(chunks))
+    write_stdout("\n".join(chunks))
 
 
 @main.command()
@@ -291,7 +215,7 @@ def explain(
     is_flag=True,
     help="Replace IPs, external hostnames, SNI/SAN and header values with stable placeholders.",
 )
-@_guarded
+@guarded
 def analyze(
     dumps: tuple[str, ...],
     configs: tuple[str, ...],
@@ -313,11 +237,11 @@ def analyze(
     from analyzer.pipeline import report_data
     from analyzer.report.formats import OutputFormat
 
-    pairs = _pair_formats(formats, outputs)
+    pairs = pair_formats(formats, outputs)
     settings = Settings(
         severities=parse_severities(severities), suppressions=parse_suppressions(suppress)
     )
-    progress = _progress_printer()
+    progress = progress_printer()
     analysis = run_analysis(dumps, configs, namespace, settings, progress)
     data = report_data(analysis)
     if redact:
@@ -328,60 +252,14 @@ def analyze(
     for fmt, target in pairs:
         text = OutputFormat(fmt).encoder()(data)
         if target is None:
-            _write_stdout(text)
+            write_stdout(text)
         else:
-            _write_file(target, text)
+            write_file(target, text)
     threshold = None if fail_on == "never" else Severity(fail_on)
     failed = threshold is not None and any(
         f.severity.at_least(threshold) for f in analysis.findings
     )
-    _exit_now(1 if failed else 0)
-
-
-def _pair_formats(
-    formats: tuple[str, ...], outputs: tuple[str, ...]
-) -> list[tuple[str, str | None]]:
-    from analyzer.errors import UsageError
-
-    if not formats:
-        default = "table" if sys.stdout.isatty() else "json"
-        formats = (default,) * max(1, len(outputs))
-    if len(formats) > 1 and len(outputs) != len(formats):
-        raise UsageError(
-            f"{len(formats)} formats need {len(formats)} -o files (paired in order), "
-            f"got {len(outputs)}"
-        )
-    if len(outputs) > len(formats):
-        raise UsageError(f"{len(outputs)} -o files but only {len(formats)} format(s)")
-    if outputs:
-        return list(zip(formats, outputs, strict=True))
-    return [(formats[0], None)]
-
-
-def _write_file(path: str, text: str | bytes) -> None:
-    from analyzer.errors import UsageError
-
-    try:
-        if isinstance(text, bytes):
-            with open(path, "wb") as binary:
-                binary.write(text)
-            return
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
-def _progress_printer() -> Callable[[str], None]:
-    """Progress lines on stderr, only on a terminal (overwritten in place)."""
-    if not sys.stderr.isatty():
-        return lambda _message: None
-
-    def show(message: str) -> None:
-        sys.stderr.write("\r\033[K" + (f"meshlens: {message}..." if message else ""))
-        sys.stderr.flush()
-
-    return show
+    exit_now(1 if failed else 0)
 
 
 @main.command()
@@ -402,7 +280,7 @@ def _progress_printer() -> Callable[[str], None]:
     help="Istio/Kubernetes YAML file or directory to redact with the same mapping (repeatable); "
     "the redacted dump and YAML then attribute as the originals did.",
 )
-@_guarded
+@guarded
 def redact(dumps: tuple[str, ...], output: str, configs: tuple[str, ...]) -> None:
     """Write a copy of a capture that is safe to attach to a ticket, and still loads.
 
@@ -426,12 +304,12 @@ def schema() -> None:
     """Print the JSON Schema of the analyze -f json report (docs/report.schema.json)."""
     from analyzer.report.schema import schema_text
 
-    _write_stdout(schema_text())
+    write_stdout(schema_text())
 
 
 @main.command(name="map")
 @click.argument("dumps", nargs=-1, required=True, metavar="DUMP...")
-@_yaml_options
+@yaml_options
 @click.option(
     "-t",
     "--type",
@@ -446,7 +324,7 @@ def schema() -> None:
 @click.option(
     "-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-@_guarded
+@guarded
 def map_command(
     dumps: tuple[str, ...],
     configs: tuple[str, ...],
@@ -467,15 +345,15 @@ def map_command(
     from analyzer.report.attribution_map import render_map_json, render_map_table
 
     proxies = load_proxies(dumps)
-    config = _load_config(configs, namespace)
+    config = load_config(configs, namespace)
     attributions = [attribute(proxy, config) for proxy in proxies]
     if output == "json":
         text = render_map_json(attributions)
     else:
         chosen = [t for t in REPORTED_TYPES if not types or t in types]
         text = render_map_table(attributions, chosen, unattributed)
-    _write_stdout(text)
-    _exit_now(0)
+    write_stdout(text)
+    exit_now(0)
 
 
 @main.command()
@@ -494,14 +372,14 @@ def map_command(
     type=click.Path(file_okay=False),
     help="Where --format markdown writes its pages.",
 )
-@_guarded
+@guarded
 def checks(fmt: str, docs_dir: str) -> None:
     """List the check catalogue, or write its documentation pages."""
     from analyzer.checks.registry import ALL
     from analyzer.report.check_docs import catalogue_index, catalogue_table, check_page
 
     if fmt == "table":
-        _write_stdout(catalogue_table(ALL))
+        write_stdout(catalogue_table(ALL))
         return
     os.makedirs(docs_dir, exist_ok=True)
     pages = {f"{check.CODE}.md": check_page(check) for check in ALL}
@@ -510,38 +388,3 @@ def checks(fmt: str, docs_dir: str) -> None:
         with open(os.path.join(docs_dir, name), "w", encoding="utf-8") as handle:
             handle.write(text)
     click.echo(f"wrote {len(pages)} pages to {docs_dir}", err=True)
-
-
-def _split_explain_args(
-    args: tuple[str, ...], object_mode: bool
-) -> tuple[tuple[str, ...], str | None]:
-    from analyzer.errors import UsageError
-
-    if object_mode:
-        return args, None
-    if len(args) < 2:
-        raise UsageError("give DUMP... and a RESOURCE_ID (e.g. listener/0.0.0.0_8080), or --istio")
-    return args[:-1], args[-1]
-
-
-def _load_config(configs: tuple[str, ...], namespace: str) -> Any:
-    if not configs:
-        return None
-    from analyzer.load.istio import load_istio
-    from analyzer.load.namespaces import with_default_namespace
-
-    return with_default_namespace(load_istio(list(configs)), namespace)
-
-
-def _find_object(config: Any, ref: str) -> Any:
-    from analyzer.errors import UsageError
-
-    parts = ref.split("/")
-    if len(parts) != 3:
-        raise UsageError(f"--istio wants Kind/namespace/name, got {ref!r}")
-    if config is None:
-        raise UsageError("--istio needs the Istio YAML (-c)")
-    obj = config.get(*parts)
-    if obj is None:
-        raise UsageError(f"{ref} is not in the given YAML")
-    return obj
