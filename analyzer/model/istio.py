@@ -171,10 +171,6 @@ _ObjectKey = tuple[str, str, str, str]
 """(group, kind, namespace, name): what makes two objects the same Kubernetes resource."""
 
 
-def _key(obj: IstioObject) -> _ObjectKey:
-    return (obj.group, obj.kind, obj.namespace, obj.name)
-
-
 # eq=False for the same reason as IstioObject.
 @dataclass(frozen=True, slots=True, eq=False)
 class IstioConfig:
@@ -190,21 +186,29 @@ class IstioConfig:
     """Every file read, in order."""
     _index: dict[_ObjectKey, IstioObject] = field(init=False, repr=False)
     _by_kind: dict[tuple[str, str], tuple[IstioObject, ...]] = field(init=False, repr=False)
+    _duplicates: tuple[tuple[IstioObject, IstioObject], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         index: dict[_ObjectKey, IstioObject] = {}
         by_kind: dict[tuple[str, str], list[IstioObject]] = {}
+        firsts: dict[_ObjectKey, IstioObject] = {}
+        pairs: list[tuple[IstioObject, IstioObject]] = []
         for obj in self.objects:
+            key = (obj.group, obj.kind, obj.namespace, obj.name)
+            earlier = index.get(key)
+            if earlier is not None:
+                pairs.append((firsts.setdefault(key, earlier), obj))
             # Last one wins, as with `kubectl apply -f` over the same files in the same order.
-            index[_key(obj)] = obj
+            index[key] = obj
             by_kind.setdefault((obj.group, obj.kind), []).append(obj)
         object.__setattr__(self, "_index", index)
         object.__setattr__(self, "_by_kind", {k: tuple(v) for k, v in by_kind.items()})
+        object.__setattr__(self, "_duplicates", tuple(pairs))
 
     def with_problems(self, problems: tuple[SchemaProblem, ...]) -> IstioConfig:
         """The same config (objects and indexes shared, not rebuilt) with these problems."""
         other = object.__new__(IstioConfig)
-        for name in ("objects", "skipped", "files", "_index", "_by_kind"):
+        for name in ("objects", "skipped", "files", "_index", "_by_kind", "_duplicates"):
             object.__setattr__(other, name, getattr(self, name))
         object.__setattr__(other, "problems", problems)
         return other
@@ -231,10 +235,4 @@ class IstioConfig:
 
     def duplicates(self) -> list[tuple[IstioObject, IstioObject]]:
         """Return (first, later) pairs of objects given twice with one group/kind/namespace/name."""
-        first: dict[_ObjectKey, IstioObject] = {}
-        pairs: list[tuple[IstioObject, IstioObject]] = []
-        for obj in self.objects:
-            seen = first.setdefault(_key(obj), obj)
-            if seen is not obj:
-                pairs.append((seen, obj))
-        return pairs
+        return list(self._duplicates)  # found while indexing

@@ -211,6 +211,19 @@ def test_duplicates_keep_both_objects(tmp_path: Path) -> None:
     assert found is not None and found.spec["host"] == "second"  # as `kubectl apply` would leave it
 
 
+def test_an_object_given_three_times_pairs_each_later_copy_with_the_first(tmp_path: Path) -> None:
+    doc = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: d\n"
+    paths = []
+    for host in ("first", "second", "third"):
+        (tmp_path / f"{host}.yaml").write_text(doc + f"spec:\n  host: {host}\n")
+        paths.append(str(tmp_path / f"{host}.yaml"))
+    config = load_istio(paths)
+    pairs = [(a.spec["host"], b.spec["host"]) for a, b in config.duplicates()]
+    assert pairs == [("first", "second"), ("first", "third")]
+    # Completing the schema problems later keeps them.
+    assert config.with_problems(()).duplicates() == config.duplicates()
+
+
 # --- lines of rules --------------------------------------------------------------------------
 
 
