@@ -395,7 +395,11 @@ _Report = Callable[[str, str], None]
 def _pod_labels(
     kind: str, value: dict[str, Any], paths: Mapping[str, int], problem: _Report
 ) -> tuple[dict[str, Any], Mapping[str, int]]:
-    """Reduce a workload to the labels its pods carry: ``({"labels": ...}, renamed paths)``."""
+    """Reduce a workload to the labels its pods carry: ``({"labels": ...}, renamed paths)``.
+
+    The YAML's process sends workloads cut to what this reads (``yaml_slim``): reading more of
+    a workload here means keeping it there too.
+    """
     source = "metadata.labels" if kind == "Pod" else "spec.template.metadata.labels"
     labels: Any = value
     for part in source.split("."):
