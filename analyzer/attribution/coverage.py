@@ -64,10 +64,6 @@ def coverage(attribution: Attribution) -> Coverage:
             row[4] += 1
             unattributed.append(resource.id)
             continue
-        first = sources[0]
-        if first.in_inputs and first.evidence != "default":
-            row[1] += 1  # the usual case, decided by the first source
-            continue
         by_object, given = _explained(sources)
         if not by_object:
             row[3] += 1

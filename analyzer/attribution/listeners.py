@@ -54,7 +54,7 @@ def listener_sources(mesh: MeshIndex, listener: Listener, key: str) -> list[Sour
     address, port = parsed
     if port in (15001, 15006) and address in _WILDCARDS:
         return [default(key, "Istio's traffic capture listener")]
-    if mesh.proxy.kind == "gateway" or mesh.gateways:
+    if _serves_gateways(mesh):
         found = gateway_server_sources(mesh, port, address)
         if found:
             return found
@@ -64,6 +64,12 @@ def listener_sources(mesh: MeshIndex, listener: Listener, key: str) -> list[Sour
     if not found and port in AGENT_PORTS and address in mesh.instance_ips:
         found = [default(key, AGENT_PORTS[port])]
     return found
+
+
+def _serves_gateways(mesh: MeshIndex) -> bool:
+    """Whether the proxy's listeners may come from Gateway servers (a gateway, or a proxy of
+    unknown kind that Gateways select)."""
+    return mesh.proxy.kind == "gateway" or bool(mesh.gateways)
 
 
 def vhost_host_sources(mesh: MeshIndex, route_config: RouteConfig) -> list[Source]:
@@ -197,7 +203,7 @@ def chain_sources(
         by_sni = _servers_for_sni(mesh, listener.port, chain.match.server_names)
         if by_sni:
             return by_sni
-    if not (mesh.proxy.kind == "gateway" or mesh.gateways) and listener.address in _WILDCARDS:
+    if not _serves_gateways(mesh) and listener.address in _WILDCARDS:
         # A sidecar's shared outbound listener (0.0.0.0_443 with a chain per TLS host, say)
         # exists for every service on its port, but each chain for the one it forwards to.
         own = _chain_destination_sources(mesh, chain)

@@ -41,6 +41,7 @@ from analyzer.model.istio import (
     Origin,
     SchemaProblem,
     SkippedInput,
+    pod_labels_path,
 )
 
 if TYPE_CHECKING:
@@ -400,7 +401,7 @@ def _pod_labels(
     The YAML's process sends workloads cut to what this reads (``yaml_slim``): reading more of
     a workload here means keeping it there too.
     """
-    source = "metadata.labels" if kind == "Pod" else "spec.template.metadata.labels"
+    source = pod_labels_path(kind)
     labels: Any = value
     for part in source.split("."):
         labels = labels.get(part) if isinstance(labels, dict) else None

@@ -152,10 +152,9 @@ def decode_documents(
         if entry[0] == "block":
             _, index, start, line, end = entry
             document = block_document(text, values[index], start, line, end, _exact_documents, path)
-            if document.scopes:  # a mapping: its one scope finds its lines on demand
-                lines = document.scopes[0].paths
-                assert isinstance(lines, BlockLines)
-                blocks[(path, start)] = lines
+            block = block_lines_of(document)
+            if block is not None:
+                blocks[(path, start)] = block
             documents.append(document)
         else:
             documents.append(entry[1])

@@ -193,9 +193,6 @@ class BlockLines(Mapping[str, int]):
         """Offsets of ``key`` and of its colon among the keys of the mapping whose first key is
         at ``first``; (-1, -1) when not found."""
         text = self._text
-        colon = _colon_after_key(text, first, key)
-        if colon >= 0:  # the mapping's first key: the usual case for a path's first step
-            return first, colon
         spellings = [key]
         if '"' not in key and "'" not in key and "\\" not in key:
             spellings += [f'"{key}"', f"'{key}'"]  # quoted without escapes, like "@type"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analyzer.model.istio import WORKLOAD_KINDS
+from analyzer.model.istio import WORKLOAD_KINDS, pod_labels_path
 
 
 def slim_document(value: Any) -> Any:
@@ -35,21 +35,19 @@ def _slim_workload(value: dict[str, Any], metadata: Any) -> dict[str, Any]:
     slim: dict[str, Any] = {key: value[key] for key in ("apiVersion", "kind") if key in value}
     if "metadata" in value:
         slim["metadata"] = metadata
-    if "spec" not in value:
-        return slim
-    spec = value["spec"]
-    if type(spec) is dict:
-        kept: Any = {}
-        if value["kind"] != "Pod" and "template" in spec:
-            template = spec["template"]
-            kept = {"template": template}
-            if type(template) is dict and "metadata" in template:
-                metadata = template["metadata"]
-                if type(metadata) is dict and "labels" in metadata:
-                    metadata = {"labels": metadata["labels"]}
-                kept = {"template": {"metadata": metadata}}
-            elif type(template) is dict:
-                kept = {"template": {}}
-        spec = kept
-    slim["spec"] = spec
+    if "spec" in value:
+        # Of the spec, only the way down to the pod labels (for a Pod: nothing).
+        path = pod_labels_path(value["kind"]).split(".")
+        slim["spec"] = _only(value["spec"], path[1:] if path[0] == "spec" else [])
     return slim
+
+
+def _only(value: Any, keys: list[str]) -> Any:
+    """A mapping cut down to the way along ``keys`` (the last one kept whole); anything that is
+    not a mapping as it is, since loading reports its type."""
+    if type(value) is not dict:
+        return value
+    if not keys or keys[0] not in value:
+        return {}
+    key = keys[0]
+    return {key: value[key] if len(keys) == 1 else _only(value[key], keys[1:])}

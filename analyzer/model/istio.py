@@ -26,6 +26,12 @@ CORE = ""
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod"})
 """Kinds kept only for their pod labels: their ``spec`` is reduced to ``{"labels": {...}}``."""
 
+
+def pod_labels_path(kind: str) -> str:
+    """Where a workload of ``kind`` gives its pods' labels."""
+    return "metadata.labels" if kind == "Pod" else "spec.template.metadata.labels"
+
+
 _DEFAULT_GROUP = {
     "Service": CORE,
     "Namespace": CORE,
