@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from analyzer.load.istio_schema import ENUMS, MESSAGES, ONE_OF, PROTOCOLS, ROOTS
 from analyzer.model.istio import IstioObject, SchemaProblem
@@ -42,6 +42,20 @@ _ENUM_SETS: Final = {name: frozenset(values) for name, values in ENUMS.items()}
 _EXACT: Final[dict[str, type]] = {"str": str, "bool": bool, "int": int}
 """Field types that a value of exactly this class satisfies with nothing more to check."""
 
+Path: TypeAlias = "str | tuple[Path, str | int]"
+"""Where a value is: ``spec``, or (the path of its parent, its key or index). Spelled out
+(``spec.http[0].route``) only for a problem: nearly every value has none."""
+
+
+def _spelled(path: Path) -> str:
+    steps: list[str | int] = []
+    while isinstance(path, tuple):
+        path, step = path
+        steps.append(step)
+    parts = [path]
+    parts.extend(f"[{s}]" if isinstance(s, int) else f".{s}" for s in reversed(steps))
+    return "".join(parts)
+
 
 def validate(obj: IstioObject) -> list[SchemaProblem]:
     """Return the schema problems of ``obj.spec``; empty for kinds without a schema."""
@@ -60,15 +74,16 @@ class _Checker:
         self.obj = obj
         self.problems: list[SchemaProblem] = []
 
-    def report(self, path: str, message: str) -> None:
+    def report(self, where: Path, message: str) -> None:
+        path = _spelled(where)
         self.problems.append(SchemaProblem(self.obj.origin_of(path), self.obj.ref, path, message))
 
-    def message(self, value: dict[str, Any], name: str, path: str) -> None:
+    def message(self, value: dict[str, Any], name: str, path: Path) -> None:
         fields = _FIELD_TYPES[name]
         for key, item in value.items():
             field_type = fields.get(key) or fields.get(_camel_case(key))
             if field_type is None:
-                self.report(f"{path}.{key}", f"unknown field '{key}'{_did_you_mean(key, fields)}")
+                self.report((path, key), f"unknown field '{key}'{_did_you_mean(key, fields)}")
                 continue
             # Fast accept of the common well-typed cases; everything else takes the full walk.
             cls = item.__class__
@@ -78,46 +93,45 @@ class _Checker:
                 continue
             if cls is str and item in _ENUM_SETS.get(field_type, ()):
                 continue
-            self.value(item, field_type, f"{path}.{key}")
+            self.value(item, field_type, (path, key))
         for key, field_type in _REQUIRED[name]:
             if _is_missing(value, key, field_type):
-                self.report(f"{path}.{key}", f"missing required field '{key}'")
+                self.report((path, key), f"missing required field '{key}'")
         for group in ONE_OF.get(name, ()):
             given = [key for key in group if value.get(key) is not None]
             if len(given) > 1:
                 names = ", ".join(f"'{key}'" for key in given)
-                self.report(f"{path}.{given[1]}", f"only one of {names} may be set")
+                self.report((path, given[1]), f"only one of {names} may be set")
         rule = _RULES.get(name)
         if rule is not None:
             rule(self, value, path)
 
-    def value(self, value: Any, type_name: str, path: str) -> None:
-        if type_name.startswith("["):
+    def value(self, value: Any, type_name: str, path: Path) -> None:
+        shape, inner = _SHAPES.get(type_name) or _shape_of(type_name)
+        if shape == _LIST:
             if not isinstance(value, list):
                 self.wrong_type(path, "a list", value)
                 return
-            item_type = type_name[1:-1]
             for index, item in enumerate(value):
-                self.value(item, item_type, f"{path}[{index}]")
-        elif type_name.startswith("{"):
+                self.value(item, inner, (path, index))
+        elif shape == _MAP:
             if not isinstance(value, dict):
                 self.wrong_type(path, "a mapping", value)
                 return
-            item_type = type_name[1:-1]
             for key, item in value.items():
                 if item is not None:
-                    self.value(item, item_type, f"{path}.{key}")
-        elif type_name in MESSAGES:
+                    self.value(item, inner, (path, key))
+        elif shape == _MESSAGE:
             if isinstance(value, dict):
                 self.message(value, type_name, path)
             else:
                 self.wrong_type(path, "a mapping", value)
-        elif type_name in ENUMS:
+        elif shape == _ENUM:
             self.enum(value, ENUMS[type_name], path)
         else:
             self.scalar(value, type_name, path)
 
-    def scalar(self, value: Any, type_name: str, path: str) -> None:
+    def scalar(self, value: Any, type_name: str, path: Path) -> None:
         ok: bool
         if type_name == "any":
             return
@@ -132,7 +146,7 @@ class _Checker:
         elif type_name == "intstr":
             ok = isinstance(value, str) or _is_integer(value)
         else:  # pragma: no cover - a typo in the tables
-            raise ValueError(f"unknown schema type {type_name!r} at {path}")
+            raise ValueError(f"unknown schema type {type_name!r} at {_spelled(path)}")
         if not ok:
             self.wrong_type(path, _SCALAR_NAMES[type_name], value)
         elif type_name == "duration" and not _DURATION.fullmatch(value):
@@ -143,25 +157,45 @@ class _Checker:
             hint = _did_you_mean(value.upper(), [p.upper() for p in PROTOCOLS])
             self.report(path, f"bad value {value!r}: expected one of {_PROTOCOL_LIST}{hint}")
 
-    def enum(self, value: Any, allowed: tuple[str, ...], path: str) -> None:
+    def enum(self, value: Any, allowed: tuple[str, ...], path: Path) -> None:
         if not isinstance(value, str):
             self.wrong_type(path, "one of " + ", ".join(allowed), value)
         elif value not in allowed:
             hint = _did_you_mean(value, allowed)
             self.report(path, f"bad value {value!r}: expected one of {', '.join(allowed)}{hint}")
 
-    def wrong_type(self, path: str, expected: str, value: Any) -> None:
+    def wrong_type(self, path: Path, expected: str, value: Any) -> None:
         self.report(path, f"wrong type: expected {expected}, got {_describe(value)}")
 
 
-def _http_route_needs_action(checker: _Checker, value: dict[str, Any], path: str) -> None:
+_LIST, _MAP, _MESSAGE, _ENUM, _SCALAR = range(5)
+_SHAPES: dict[str, tuple[int, str]] = {}
+"""Field type -> (its shape, the type of its items for lists and maps), as first met."""
+
+
+def _shape_of(type_name: str) -> tuple[int, str]:
+    if type_name.startswith("["):
+        shape = (_LIST, type_name[1:-1])
+    elif type_name.startswith("{"):
+        shape = (_MAP, type_name[1:-1])
+    elif type_name in MESSAGES:
+        shape = (_MESSAGE, "")
+    elif type_name in ENUMS:
+        shape = (_ENUM, "")
+    else:
+        shape = (_SCALAR, "")
+    _SHAPES[type_name] = shape
+    return shape
+
+
+def _http_route_needs_action(checker: _Checker, value: dict[str, Any], path: Path) -> None:
     # Istio's webhook: "HTTP route, redirect or direct_response is required" (or a delegate).
     actions = ("route", "redirect", "directResponse", "delegate")
     if all(value.get(key) is None for key in actions):
         checker.report(path, "needs one of 'route', 'redirect', 'directResponse' or 'delegate'")
 
 
-def _service_ports_need_names(checker: _Checker, value: dict[str, Any], path: str) -> None:
+def _service_ports_need_names(checker: _Checker, value: dict[str, Any], path: Path) -> None:
     # Kubernetes rejects a Service with several ports unless every port is named.
     ports = value.get("ports")
     if not isinstance(ports, list) or len(ports) < 2:
@@ -169,12 +203,12 @@ def _service_ports_need_names(checker: _Checker, value: dict[str, Any], path: st
     for index, port in enumerate(ports):
         if isinstance(port, dict) and not port.get("name"):
             checker.report(
-                f"{path}.ports[{index}]",
+                ((path, "ports"), index),
                 "missing required field 'name' (required when a Service has several ports)",
             )
 
 
-_RULES: Final[dict[str, Callable[[_Checker, dict[str, Any], str], None]]] = {
+_RULES: Final[dict[str, Callable[[_Checker, dict[str, Any], Path], None]]] = {
     "HTTPRoute": _http_route_needs_action,
     "ServiceSpec": _service_ports_need_names,
 }
