@@ -52,11 +52,16 @@ def analyze(
     progress: Progress = _quiet,
 ) -> Analysis:
     """Load the captures and YAML, attribute every resource, run the checks."""
-    # The YAML is parsed in a second process while this one loads the captures.
-    ahead = read_ahead(list(configs), DEFAULT_MAX_FILE_BYTES) if configs else None
+    # The YAML is parsed in a second process while this one loads the captures; that process
+    # then also reads the one capture's endpoints, which nothing needs before the checks.
+    ahead = None
+    if configs:
+        dump = dumps[0] if len(dumps) == 1 else None
+        ahead = read_ahead(list(configs), DEFAULT_MAX_FILE_BYTES, dump=dump)
+    endpoints_ahead = ahead.endpoints if ahead is not None else None
     try:
         progress(f"reading {len(dumps)} capture(s)")
-        proxies = load_proxies(list(dumps))
+        proxies = load_proxies(list(dumps), endpoints_ahead)
         config = None
         pending = None
         if configs:
@@ -73,7 +78,8 @@ def analyze(
             if pending is not None and config is not None:
                 config = pending.complete(config)  # the schema problems, found meanwhile
             progress("running checks")
-            findings = run_checks(config, attributions, settings)
+            fill = None if endpoints_ahead is None else lambda: endpoints_ahead.fill(proxies)
+            findings = run_checks(config, attributions, settings, fill)
         if ahead is not None:
             ahead.seed_lines()  # the lines the report cites, looked up by the YAML's process
     finally:

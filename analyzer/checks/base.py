@@ -51,6 +51,9 @@ class Check:
     """``proxy`` (run once per proxy) or ``inputs`` (run once on the YAML alone)."""
     NEEDS_CONFIG: ClassVar[bool] = False
     """True when the check compares with the Istio YAML and is skipped without it."""
+    READS_ENDPOINTS: ClassVar[bool] = False
+    """True when the check reads the proxy's endpoints (directly or through ``ctx.graph``):
+    such checks run after the others, once the endpoints are in (``endpoints_ahead``)."""
 
     def run(self, ctx: Context) -> Iterable[Finding]:
         """Yield findings for this context."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from analyzer.attribution.engine import empty_config
@@ -87,11 +87,17 @@ def run_checks(
     config: IstioConfig | None,
     attributions: Sequence[Attribution],
     settings: Settings | None = None,
+    before_endpoints: Callable[[], None] | None = None,
 ) -> list[Finding]:
-    """Every finding for these inputs, sorted, deduplicated, with settings applied."""
+    """Every finding for these inputs, sorted, deduplicated, with settings applied.
+
+    ``before_endpoints`` is called once before the first check that reads endpoints: those run
+    last (the order of the findings does not depend on it), so the endpoints may come late.
+    """
     settings = settings or Settings()
     findings: list[Finding] = []
-    instances = [check() for check in settings.checks]
+    instances = [check() for check in settings.checks if not check.READS_ENDPOINTS]
+    instances += [check() for check in settings.checks if check.READS_ENDPOINTS]
     inputs_ctx = Context(config=config)
     for check in instances:
         if check.SCOPE in ("inputs", "any") and (config is not None or not check.NEEDS_CONFIG):
@@ -106,7 +112,12 @@ def run_checks(
                 continue
             if check.NEEDS_CONFIG and config is None:
                 continue
+            if check.READS_ENDPOINTS and before_endpoints is not None:
+                before_endpoints()
+                before_endpoints = None
             findings += _run_one(check, ctx)
+    if before_endpoints is not None:  # no check read them: the callers still may
+        before_endpoints()
     return finalize(findings, settings)
 
 

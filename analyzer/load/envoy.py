@@ -14,6 +14,7 @@ from typing import Any
 
 from analyzer.errors import InputError
 from analyzer.load.camel import looks_camel, to_snake
+from analyzer.load.endpoints_ahead import EndpointsAhead, file_stamp
 from analyzer.load.envoy_capture import Capture
 from analyzer.load.source import MAX_DEPTH, gc_paused, parse_document, read_bytes
 from analyzer.model.envoy import Proxy, ProxyKind
@@ -21,18 +22,20 @@ from analyzer.model.envoy import Proxy, ProxyKind
 __all__ = ["load_capture", "load_proxies"]
 
 
-def load_proxies(paths: Sequence[str]) -> list[Proxy]:
+def load_proxies(
+    paths: Sequence[str], endpoints_ahead: EndpointsAhead | None = None
+) -> list[Proxy]:
     """Read every capture and merge those of the same proxy. Raises InputError on bad input.
 
     The cyclic GC stays paused throughout: a dump is millions of acyclic dicts and lists, and
     every collection would walk all of them. Afterwards they are frozen out of its sight.
     """
     with gc_paused():
-        return _load_and_merge(paths)
+        return _load_and_merge(paths, endpoints_ahead)
 
 
-def _load_and_merge(paths: Sequence[str]) -> list[Proxy]:
-    captures = [load_capture(path) for path in paths]
+def _load_and_merge(paths: Sequence[str], endpoints_ahead: EndpointsAhead | None) -> list[Proxy]:
+    captures = [load_capture(path, endpoints_ahead) for path in paths]
     groups: dict[str, list[Capture]] = {}
     anonymous: list[Capture] = []
     for capture in captures:
@@ -53,15 +56,29 @@ def _load_and_merge(paths: Sequence[str]) -> list[Proxy]:
     return [_merge(group) for group in groups.values()]
 
 
-def load_capture(path: str) -> Capture:
-    """Read one file into a Capture (resources not yet merged with other files)."""
+def load_capture(path: str, endpoints_ahead: EndpointsAhead | None = None) -> Capture:
+    """Read one file into a Capture (resources not yet merged with other files).
+
+    With ``endpoints_ahead``, its endpoints section may be left to another process: the
+    capture then lacks those endpoints until ``endpoints_ahead.fill``.
+    """
+    stamp = file_stamp(path) if endpoints_ahead is not None else None
     # Not memory-mapped, though that would spare a copy (~0.1 s at 150 MB): a capture
     # truncated by another process during the parse would then kill the run with SIGBUS.
     data, skipped_lines = read_bytes(path)
-    documents = parse_document(path, data, skipped_lines)
+    split = None
+    if endpoints_ahead is not None and not skipped_lines and file_stamp(path) == stamp:
+        split = endpoints_ahead.split(path, data, stamp)
+        if split is not None and looks_camel(split):  # converted whole, below
+            endpoints_ahead.drop()
+            split = None
+    documents = [split] if split is not None else parse_document(path, data, skipped_lines)
     del data
     capture = Capture(path)
     with gc_paused():
+        if split is not None and endpoints_ahead is not None:
+            endpoints_ahead.dispatch(capture, split, dispatch_resource)
+            documents = []
         for document in documents:
             try:
                 value = to_snake(document) if looks_camel(document) else document
@@ -105,7 +122,7 @@ def _dispatch(capture: Capture, value: Any) -> None:
     if isinstance(value, list):
         for item in value:
             if isinstance(item, dict):
-                _dispatch_resource(capture, item)
+                dispatch_resource(capture, item)
             else:
                 capture.skip("array item", f"{type(item).__name__} is not an Envoy resource")
         return
@@ -116,16 +133,16 @@ def _dispatch(capture: Capture, value: Any) -> None:
     if isinstance(configs, list):
         for config in configs:
             if isinstance(config, dict):
-                _dispatch_resource(capture, config)
+                dispatch_resource(capture, config)
             else:
                 capture.skip("configs[] entry", "not an object")
         return
     if isinstance(configs, dict):  # very old dumps keyed configs by name
         for config in configs.values():
             if isinstance(config, dict):
-                _dispatch_resource(capture, config)
+                dispatch_resource(capture, config)
         return
-    _dispatch_resource(capture, value)
+    dispatch_resource(capture, value)
 
 
 def _type_name(value: dict[str, Any]) -> str:
@@ -163,7 +180,8 @@ _ADMIN_HANDLERS: dict[str, Callable[[Capture, dict[str, Any]], None]] = {
 }
 
 
-def _dispatch_resource(capture: Capture, value: dict[str, Any]) -> None:
+def dispatch_resource(capture: Capture, value: dict[str, Any]) -> None:
+    """Add one admin section or resource to ``capture``; what it cannot read is skipped."""
     type_name = _type_name(value)
     handler = None
     if type_name:

@@ -28,11 +28,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from analyzer.errors import InputError
+from analyzer.load.endpoints_ahead import EndpointsAhead
 from analyzer.load.istio_validate import validate
 from analyzer.load.source import gc_paused
 from analyzer.load.yaml_channel import (
     DOCUMENTS,
     END,
+    ENDPOINTS,
     ERROR,
     FILE,
     LINES,
@@ -55,11 +57,21 @@ MIN_BYTES: Final = 1024 * 1024
 class YamlAhead:
     """The child reading the YAML; ``take`` answers for one file, ``close`` ends the child."""
 
-    def __init__(self, pid: int, reader: Reader) -> None:
+    def __init__(
+        self, pid: int, reader: Reader, dump: str | None = None, claims: int | None = None
+    ) -> None:
         self._pid: int | None = pid
         self._reader = reader
         self._took = False
         self._blocks: dict[tuple[str, int], BlockLines] = {}
+        self.endpoints = None
+        """The child's offer to read ``dump``'s endpoints section; None when not asked."""
+        if dump is not None and claims is not None:
+            self.endpoints = EndpointsAhead(dump, claims, self._endpoints)
+
+    def _endpoints(self) -> bytes | None:
+        message = self._reader.next_of(ENDPOINTS)
+        return bytes(message.first) if message is not None else None
 
     def take(self, path: str) -> tuple[str, Iterable[Document]] | None:
         """The text and documents of ``path`` as the child reads them; None when the caller
@@ -148,6 +160,8 @@ class YamlAhead:
 
     def close(self) -> None:
         """Stop the child if it still runs, and reap it."""
+        if self.endpoints is not None:
+            self.endpoints.close()
         self._reader.close()
         if self._pid is not None:
             pid, self._pid = self._pid, None
@@ -188,10 +202,15 @@ def _unpickled(data: memoryview) -> Any:
 
 
 def read_ahead(
-    paths: Sequence[str], max_file_bytes: int, *, min_bytes: int = MIN_BYTES
+    paths: Sequence[str],
+    max_file_bytes: int,
+    *,
+    min_bytes: int = MIN_BYTES,
+    dump: str | None = None,
 ) -> YamlAhead | None:
     """Start reading the YAML files under ``paths`` in a child process; None when not worth it
-    (under ``min_bytes`` in all) or not possible (no ``os.fork``)."""
+    (under ``min_bytes`` in all) or not possible (no ``os.fork``). With ``dump``, the child
+    also offers to read that capture's endpoints section (``YamlAhead.endpoints``)."""
     if not hasattr(os, "fork"):
         return None
     files = _files(paths)
@@ -204,21 +223,28 @@ def read_ahead(
     sys.stdout.flush()
     sys.stderr.flush()
     data, read_end, write_end = open_channel()
+    claims_in, claims_out = os.pipe() if dump is not None else (None, None)
     pid = os.fork()
     if pid == 0:  # the child: parse, send, and leave without running the parent's exit code
         try:
             os.close(read_end)
-            _send(Writer(data, write_end), paths, files, max_file_bytes)
+            if claims_out is not None:
+                os.close(claims_out)
+            _send(Writer(data, write_end), paths, files, max_file_bytes, claims_in)
         finally:
             os._exit(0)
     os.close(write_end)
-    return YamlAhead(pid, Reader(data, read_end))
+    if claims_in is not None:
+        os.close(claims_in)
+    return YamlAhead(pid, Reader(data, read_end), dump, claims_out)
 
 
-def _send(writer: Writer, paths: Sequence[str], files: list[str], max_file_bytes: int) -> None:
+def _send(
+    writer: Writer, paths: Sequence[str], files: list[str], max_file_bytes: int, claims: int | None
+) -> None:
     from analyzer.load.yaml_ahead_child import send_all
 
-    send_all(writer, paths, files, max_file_bytes)
+    send_all(writer, paths, files, max_file_bytes, claims)
 
 
 def _files(paths: Sequence[str]) -> list[str]:

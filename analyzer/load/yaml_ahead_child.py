@@ -5,6 +5,8 @@
 2. The schema problems of the objects ``load_istio`` validates, found while the parent builds
    its objects and attributes the capture.
 3. The lines the report will cite, looked up while the parent runs the checks.
+4. When the parent claims it, the endpoints section of the capture it loads (``endpoints_ahead``),
+   before the lines when the claim is in by then.
 
 Whatever fails here only means the parent does that part itself.
 """
@@ -17,11 +19,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from analyzer.errors import InputError
+from analyzer.load.endpoints_ahead import answer_claim, claim_ready
 from analyzer.load.istio_validate import validate
 from analyzer.load.istio_yaml import document_chunks
 from analyzer.load.yaml_channel import (
     DOCUMENTS,
     END,
+    ENDPOINTS,
     ERROR,
     FILE,
     LINES,
@@ -40,8 +44,15 @@ CHUNK_BYTES: Final = 1 << 20
 short, large enough that per-message costs do not add up (about 14 for a 10,000-service mesh)."""
 
 
-def send_all(writer: Writer, paths: Sequence[str], files: list[str], max_file_bytes: int) -> None:
-    """Send every file's documents, then the schema problems, then the cited lines."""
+def send_all(
+    writer: Writer,
+    paths: Sequence[str],
+    files: list[str],
+    max_file_bytes: int,
+    claims: int | None = None,
+) -> None:
+    """Send every file's documents, the schema problems, then the cited lines and the answer
+    to the parent's claim on ``claims`` (when given), the answer first if the claim is in."""
     # This process only parses and exits: nothing it allocates is ever collected.
     gc.disable()
     parsed: dict[str, tuple[str, Iterable[Document]] | InputError] = {}
@@ -55,6 +66,9 @@ def send_all(writer: Writer, paths: Sequence[str], files: list[str], max_file_by
     # The parent now builds its objects: meanwhile, check the same objects against the schemas
     # (the documents were sent: the loader may now change their values) ...
     writer.send(SCHEMA, _schema_problems(paths, max_file_bytes, _Taken(parsed)))
+    if claims is not None and claim_ready(claims):  # ... the capture's endpoints ...
+        writer.send(ENDPOINTS, answer_claim(claims))
+        claims = None
     # ... then, while it attributes and checks, look up the lines the report will cite, which
     # costs the parent most of a second on a large mesh.
     looked_up = {}
@@ -65,6 +79,8 @@ def send_all(writer: Writer, paths: Sequence[str], files: list[str], max_file_by
             continue
         looked_up[(path, block.span[0])] = lines
     writer.send(LINES, pickle.dumps(looked_up, protocol=pickle.HIGHEST_PROTOCOL))
+    if claims is not None:  # the parent was still reading the capture: it is done by now
+        writer.send(ENDPOINTS, answer_claim(claims))
 
 
 def _send_file(

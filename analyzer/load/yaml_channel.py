@@ -39,6 +39,9 @@ SCHEMA: Final = 6
 """After the last file: pickled (number of objects validated, {index: (ref, problems)})."""
 LINES: Final = 7
 """Last: the lines looked up, pickled {(file, document start): {path: line}}."""
+ENDPOINTS: Final = 8
+"""After SCHEMA, when claimed: a capture's endpoints section (``endpoints_ahead``); before
+LINES when the claim came in time, else after."""
 
 _HEADER: Final = struct.Struct("<BQQ")
 
@@ -84,6 +87,7 @@ class Reader:
         self._data: int | None = data
         self._pipe: int | None = pipe
         self._offset = 0
+        self._held: dict[int, Message] = {}
 
     def next(self) -> Message | None:
         """The next message, waiting for it; None once the child has ended or failed."""
@@ -103,10 +107,15 @@ class Reader:
         return Message(kind, view[:first_size], view[first_size:])
 
     def next_of(self, kind: int) -> Message | None:
-        """The next message of ``kind``, passing over any of other kinds before it."""
+        """The next message of ``kind``; one of another kind met before it is kept for a later
+        ``next_of`` (the child may send the last messages in either order)."""
+        held = self._held.pop(kind, None)
+        if held is not None:
+            return held
         while (message := self.next()) is not None:
             if message.kind == kind:
                 return message
+            self._held[message.kind] = message
         return None
 
     def close(self) -> None:
@@ -116,6 +125,7 @@ class Reader:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._pipe = self._data = None
+        self._held.clear()
 
 
 def encode_documents(documents: list[Document]) -> tuple[bytes, bytes]:

@@ -459,8 +459,8 @@ def test_the_analysis_reports_the_same_through_the_child(
     serial = render_json(pipeline.report_data(pipeline.analyze([dump], [config])))
     started: list[YamlAhead] = []
 
-    def always(paths: list[str], max_file_bytes: int) -> YamlAhead | None:
-        ahead = read_ahead(paths, max_file_bytes, min_bytes=0)
+    def always(paths: list[str], max_file_bytes: int, dump: str | None) -> YamlAhead | None:
+        ahead = read_ahead(paths, max_file_bytes, min_bytes=0, dump=dump)
         assert ahead is not None
         started.append(ahead)
         return ahead

@@ -48,6 +48,7 @@ class ClusterWithoutEndpoints(Check):
     CODE = "ML0403"
     NAME = "cluster-without-endpoints"
     SEVERITY = Severity.WARNING
+    READS_ENDPOINTS = True
 
     def run(self, ctx: Context) -> Iterable[Finding]:
         """Report used EDS clusters whose endpoints are all missing or unusable."""
