@@ -48,10 +48,10 @@ class RouteToMissingCluster(Check):
                 what = "tcp_proxy"
             else:
                 continue
-            sources = ctx.attribution.of(resource.id)
             for cluster in targets:
                 if cluster in known:
                     continue
+                sources = ctx.attribution.of(resource.id)
                 yield self.finding(
                     ctx,
                     f"{what} sends traffic to cluster {cluster}, which is not in the dump",

@@ -56,20 +56,22 @@ class ClusterWithoutEndpoints(Check):
         assert proxy is not None and attribution is not None
         if not proxy.endpoints_captured:
             return
-        users = _users(attribution.resources)
         endpoints: dict[str, list[Endpoint]] = {}
         for endpoint in proxy.endpoints:
             endpoints.setdefault(endpoint.cluster, []).append(endpoint)
+        users: dict[str, list[str]] | None = None  # found only for a cluster without any
         for cluster in proxy.clusters:
             if cluster.state.status != "active" or cluster.discovery_type != "EDS":
-                continue
-            used_by = users.get(cluster.name)
-            if not used_by:
                 continue
             found = endpoints.get(cluster.eds_service_name or cluster.name) or endpoints.get(
                 cluster.name, []
             )
             if any(e.health in _USABLE for e in found):
+                continue
+            if users is None:
+                users = _users(attribution.resources)
+            used_by = users.get(cluster.name)
+            if not used_by:
                 continue
             resource_id = f"cluster/{cluster.name}"
             source = _best_source(attribution.of(resource_id))
