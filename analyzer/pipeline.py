@@ -52,8 +52,8 @@ def analyze(
     progress: Progress = _quiet,
 ) -> Analysis:
     """Load the captures and YAML, attribute every resource, run the checks."""
-    # The YAML is parsed in a second process while this one loads the captures; that process
-    # then also reads the one capture's endpoints, which nothing needs before the checks.
+    # The YAML is parsed in a second process while this one loads the captures; the capture's
+    # endpoints, which nothing needs before the checks, are read by whichever process has time.
     ahead = None
     if configs:
         dump = dumps[0] if len(dumps) == 1 else None
@@ -68,6 +68,8 @@ def analyze(
             progress(f"reading Istio YAML from {len(configs)} path(s)")
             loaded, pending = load_istio_pending(list(configs), ahead=ahead)
             config = with_default_namespace(loaded, namespace)
+        if endpoints_ahead is not None:
+            endpoints_ahead.release()  # unless read while waiting for the YAML
         # Attribution and the checks build hundreds of thousands of small objects (and no
         # cycles): with the collector running, each full pass would rescan all of them again.
         with gc_paused():

@@ -1,18 +1,21 @@
-"""Read a capture's EndpointsConfigDump in ``yaml_ahead``'s child while this process reads the rest.
+"""Read a capture's EndpointsConfigDump in whichever process has time for it.
 
 A ``/config_dump?include_eds`` spends a fifth of its parse on endpoints, which only one check
-and the explain chains read, late. When the YAML is read in a child process anyway and one
-capture is given, this process parses every section of the capture but the endpoints
-(``admin_sections`` finds them in the bytes), puts an empty one in its place and tells the
-child where the section is (a pipe: the *claim*). The child reads and parses that section once
-it has sent the YAML, and this process takes its endpoints just before the checks that read
-them, which run last.
+and the explain chains read, late. When the YAML is read in a child process (``yaml_ahead``)
+and one capture is given, this process parses every section of the capture but the endpoints
+(``admin_sections`` finds them in the bytes) and puts an empty one in its place. Then:
 
-The result never depends on the child: its answer counts only for the same file (device, inode,
-size, modification time) and the same section; otherwise, or when the child failed, this
-process reads the section itself. Endpoints and skipped entries go where the whole parse would
-have put them.
-"""
+* if it would wait for the child's YAML documents longer than the section takes to read
+  (judged from the child's pace so far and this process's pace on the other sections), it
+  reads the section meanwhile (``idle``);
+* otherwise it tells the child where the section is (``release``: the *claim*, through a pipe),
+  and the child reads it once it has sent the YAML and its schema problems.
+
+Either way this process takes the endpoints just before the checks that read them, which run
+last. The result never depends on the child: its answer counts only for the same file (device,
+inode, size, modification time) and the same section; otherwise, or when the child failed,
+this process reads the section itself. Endpoints and skipped entries go where the whole parse
+would have put them."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import contextlib
 import os
 import pickle
 import select
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Final
@@ -33,6 +37,8 @@ from analyzer.load.source import gc_paused, parse_document, read_bytes
 from analyzer.model.envoy import Endpoint, Proxy, Skipped
 
 _SECTION: Final = "EndpointsConfigDump"
+_BUILD_FACTOR: Final = 1.3
+"""Reading the endpoints section costs about this times parsing as many bytes of the others."""
 _FIELDS: Final = tuple(field.name for field in fields(Endpoint))
 
 FileStamp = tuple[int, int, int, int]
@@ -75,15 +81,18 @@ class EndpointsAhead:
         self._answer = answer
         self._claim: Claim | None = None
         self._placeholder: dict[str, Any] | None = None
+        self._seconds_per_byte = 0.0  # this process's pace on the sections it parsed
+        self._here: tuple[list[Endpoint], list[Skipped]] | None = None
 
     def split(self, path: str, data: bytes, stamp: FileStamp | None) -> dict[str, Any] | None:
-        """``data`` parsed with an empty endpoints section, left to the child; None when it
-        is not for the child (not its file, not an admin dump, a section that does not parse)."""
+        """``data`` parsed with an empty endpoints section, left for later (``idle``,
+        ``release``); None when it is not for the child (not its file, not an admin dump, a
+        section that does not parse)."""
         if path != self.path or self._claims is None:
             return None
         document = self._split(path, data, stamp)
-        claim = self._claim
-        self.close(b"" if claim is None else pickle.dumps((path, claim.stamp, claim.section)))
+        if document is None:
+            self.close()
         return document
 
     def _split(self, path: str, data: bytes, stamp: FileStamp | None) -> dict[str, Any] | None:
@@ -94,6 +103,7 @@ class EndpointsAhead:
         if sections is None or len(chosen) != 1:
             return None
         configs: list[Any] = []
+        began = time.perf_counter()
         with memoryview(data) as view:
             for section in sections:
                 if section is chosen[0]:
@@ -105,9 +115,32 @@ class EndpointsAhead:
                         configs.append(orjson.loads(part))
                     except orjson.JSONDecodeError:
                         return None
+        parsed = len(data) - (chosen[0].end - chosen[0].start)
+        self._seconds_per_byte = (time.perf_counter() - began) / max(parsed, 1)
         self._claim = Claim(path, stamp, chosen[0], -1, -1)
         self._placeholder = placeholder
         return {"configs": configs}
+
+    def idle(self, seconds: float) -> None:
+        """This process would wait ``seconds`` for the child: read the endpoints section here
+        meanwhile, when that takes less (else the child reads it later, after the YAML)."""
+        claim = self._claim
+        if claim is None or self._claims is None:
+            return
+        size = claim.section.end - claim.section.start
+        if seconds < _BUILD_FACTOR * size * self._seconds_per_byte:
+            return
+        try:
+            self._here = _read_section(claim)
+        except (Exception, RecursionError):  # left to the child, then to ``fill``
+            return
+        self.close()  # the child reads nothing
+
+    def release(self) -> None:
+        """Leave the endpoints section to the child, unless it was read here already."""
+        claim = self._claim
+        if claim is not None and self._here is None:
+            self.close(pickle.dumps((claim.path, claim.stamp, claim.section)))
 
     def dispatch(
         self,
@@ -140,13 +173,16 @@ class EndpointsAhead:
 
     def fill(self, proxies: list[Proxy]) -> None:
         """Put the endpoints section's results into the proxy read from the claimed capture."""
-        claim, self._claim = self._claim, None
+        claim = self._claim
         if claim is None or claim.endpoints_at < 0:
             return
         proxy = next((p for p in proxies if p.inputs == [claim.path]), None)
         if proxy is None:
             return
-        endpoints, skipped = _from_child(self._answer(), claim) or _read_here(claim)
+        self.release()
+        self._claim = None
+        found = self._here or _from_child(self._answer(), claim) or _read_here(claim)
+        endpoints, skipped = found
         proxy.endpoints[claim.endpoints_at : claim.endpoints_at] = endpoints
         proxy.skipped[claim.skipped_at : claim.skipped_at] = skipped
 
@@ -166,16 +202,27 @@ def _from_child(answer: bytes | None, claim: Claim) -> tuple[list[Endpoint], lis
 
 def _read_here(claim: Claim) -> tuple[list[Endpoint], list[Skipped]]:
     """The section read by this process, from the file as it was when the rest was read."""
-    data, _ = read_bytes(claim.path)
-    if file_stamp(claim.path) != claim.stamp:
-        raise InputError(claim.path, "changed while being read; capture it again or copy it first")
-    section = claim.section
     try:
-        with gc_paused(), memoryview(data) as view, view[section.start : section.end] as part:
-            value = orjson.loads(part)
+        return _read_section(claim)
     except orjson.JSONDecodeError:
+        data, _ = read_bytes(claim.path)
         parse_document(claim.path, data)  # raises the whole parse's error, with its line
         raise InputError(claim.path, "invalid JSON") from None
+
+
+def _read_section(claim: Claim) -> tuple[list[Endpoint], list[Skipped]]:
+    """Read and parse the claimed section; InputError when the file changed meanwhile."""
+    section = claim.section
+    try:
+        with open(claim.path, "rb") as handle:
+            same = _stamp_of(os.fstat(handle.fileno())) == claim.stamp
+            data = os.pread(handle.fileno(), section.end - section.start, section.start)
+    except OSError:
+        same = False
+    if not same:
+        raise InputError(claim.path, "changed while being read; capture it again or copy it first")
+    with gc_paused():
+        value = orjson.loads(data)
     return _endpoints_of(claim.path, value)
 
 
@@ -203,11 +250,7 @@ def answer_claim(claims: int) -> bytes:
         if not chunks:
             return b""
         path, stamp, section = pickle.loads(b"".join(chunks))
-        with open(path, "rb") as handle:
-            if _stamp_of(os.fstat(handle.fileno())) != stamp:
-                return b""
-            data = os.pread(handle.fileno(), section.end - section.start, section.start)
-        endpoints, skipped = _endpoints_of(path, orjson.loads(data))
+        endpoints, skipped = _read_section(Claim(path, stamp, section, -1, -1))
         if file_stamp(path) != stamp:
             return b""
         rows = [tuple(getattr(e, name) for name in _FIELDS) for e in endpoints]

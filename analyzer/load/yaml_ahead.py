@@ -24,6 +24,7 @@ import itertools
 import os
 import pickle
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
@@ -43,6 +44,7 @@ from analyzer.load.yaml_channel import (
     Message,
     Reader,
     Writer,
+    block_lines_of,
     decode_documents,
     open_channel,
 )
@@ -82,26 +84,32 @@ class YamlAhead:
         self._took = True
         message = self._reader.next()
         sent = _unpickled(message.first) if message is not None and message.kind == FILE else None
-        if not isinstance(sent, tuple) or len(sent) != 3 or sent[0] != path:
+        if not isinstance(sent, tuple) or len(sent) != 4 or sent[0] != path:
             self.close()  # out of step (or gone): every file from here on is read here
             return None
-        _, read_error, text = sent
+        _, read_error, text, started = sent
         if read_error is not None:
             raise InputError(*read_error)
         if text is None:
             return None
-        return text, self._documents(path, text)
+        return text, self._documents(path, text, started)
 
-    def _documents(self, path: str, text: str) -> Iterator[Document]:
+    def _documents(self, path: str, text: str, started: float) -> Iterator[Document]:
         """The documents of ``path`` as the child sends them, then any it did not send."""
         taken = 0
+        done = 0  # how far into ``text`` the documents sent so far reach
         while True:
+            if self.endpoints is not None and not self._reader.ready():
+                # About to wait for the child: the capture's endpoints may fill the wait.
+                self.endpoints.idle(_seconds_left(started, done, len(text)))
             message = self._reader.next()
             kind = message.kind if message is not None else None
             if message is not None and kind == DOCUMENTS:
                 documents = self._decoded(message, text, path)
                 if documents is not None:
                     taken += len(documents)
+                    block = block_lines_of(documents[-1]) if documents else None
+                    done = block.span[1] if block is not None else done
                     yield from documents
                     continue
             elif kind == END:
@@ -191,6 +199,14 @@ class YamlAhead:
                 return None
             problems[index] = listed
         return problems
+
+
+def _seconds_left(started: float, done: int, size: int) -> float:
+    """How long the child will take for the rest of a ``size``-character file it began at
+    ``started`` and has sent ``done`` characters of, at the pace it has kept so far."""
+    if done <= 0:
+        return 0.0
+    return (time.monotonic() - started) * (size - done) / done
 
 
 def _unpickled(data: memoryview) -> Any:

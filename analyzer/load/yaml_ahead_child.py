@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import pickle
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
@@ -93,13 +94,14 @@ def _send_file(
     try:
         text = read_yaml_text(path, max_file_bytes)
     except InputError as exc:
-        writer.send(FILE, _pickled((path, (exc.path, exc.reason, exc.line), None)))
+        writer.send(FILE, _pickled((path, (exc.path, exc.reason, exc.line), None, 0.0)))
         parsed[path] = exc
         return []
     except Exception:  # the parent reads the file and reports what happens
-        writer.send(FILE, _pickled((path, None, None)))
+        writer.send(FILE, _pickled((path, None, None, 0.0)))
         return []
-    writer.send(FILE, _pickled((path, None, text)))
+    # When the parse starts: the parent estimates from it how long the rest will take.
+    writer.send(FILE, _pickled((path, None, text, time.monotonic())))
     documents: list[Document] = []
     if whole_file_reason(text) is None:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import struct
 import tempfile
 from collections.abc import Iterator
@@ -25,8 +26,9 @@ from analyzer.load.yaml_lines import BlockLines
 from analyzer.load.yaml_slim import slim_document
 
 FILE: Final = 1
-"""A file begins: pickled (path, read error or None, text or None). Text None without an error
-means the child did not read it: this process reads it itself."""
+"""A file begins: pickled (path, read error or None, text or None, ``time.monotonic()`` as its
+parse begins). Text None without an error means the child did not read it: this process reads
+it itself."""
 DOCUMENTS: Final = 2
 """Some of the current file's documents: pickled entries, then one JSON text of values."""
 ERROR: Final = 3
@@ -105,6 +107,12 @@ class Reader:
         self._offset += len(body)
         view = memoryview(body)  # parts without copies: pickle and orjson read views
         return Message(kind, view[:first_size], view[first_size:])
+
+    def ready(self) -> bool:
+        """Whether ``next`` would return at once (a message is waiting, or the child is gone)."""
+        if self._pipe is None:
+            return True
+        return bool(select.select([self._pipe], [], [], 0)[0])
 
     def next_of(self, kind: int) -> Message | None:
         """The next message of ``kind``; one of another kind met before it is kept for a later

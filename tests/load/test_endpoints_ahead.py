@@ -12,7 +12,7 @@ import pytest
 
 from analyzer import pipeline
 from analyzer.errors import InputError
-from analyzer.load import endpoints_ahead
+from analyzer.load import endpoints_ahead, yaml_ahead, yaml_channel
 from analyzer.load.dump_sections import admin_sections
 from analyzer.load.endpoints_ahead import EndpointsAhead, answer_claim, file_stamp
 from analyzer.load.envoy import load_proxies
@@ -98,6 +98,33 @@ def test_the_child_s_endpoints_go_where_the_whole_parse_puts_them(mixed_dump: st
     assert (whole.endpoints[0].cluster, whole.endpoints[-1].cluster) == ("first", "last")
 
 
+def test_waiting_for_the_yaml_long_enough_reads_the_section_here(mixed_dump: str) -> None:
+    whole = load_proxies([mixed_dump])[0]
+    proxy, ahead = _deferred(mixed_dump, lambda: pytest.fail("asked the child"))
+    ahead.idle(0.0)  # no wait to fill: still the child's
+    assert ahead._here is None and ahead._claims is not None
+    ahead.idle(60.0)
+    assert ahead._here is not None and ahead._claims is None  # the child was told: nothing
+    ahead.fill([proxy])
+    assert _state(proxy) == _state(whole)
+
+
+def test_the_child_is_told_nothing_when_the_section_was_read_here(mixed_dump: str) -> None:
+    claims_in, claims_out = os.pipe()
+    ahead = EndpointsAhead(mixed_dump, claims_out, lambda: None)
+    load_proxies([mixed_dump], ahead)
+    ahead.idle(60.0)
+    ahead.release()
+    assert answer_claim(claims_in) == b""  # the pipe closed without a claim
+
+
+def test_the_wait_is_judged_from_the_child_s_pace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yaml_ahead.time, "monotonic", lambda: 110.0)
+    # Began at 100 s, a quarter done after 10 s: 30 s to go.
+    assert yaml_ahead._seconds_left(100.0, 250, 1000) == pytest.approx(30.0)
+    assert yaml_ahead._seconds_left(100.0, 0, 1000) == 0.0  # nothing to judge by yet
+
+
 @pytest.mark.parametrize("answer", [None, b"", b"not a pickle"], ids=["gone", "empty", "garbage"])
 def test_without_an_answer_this_process_reads_the_section(mixed_dump: str, answer: Any) -> None:
     whole = load_proxies([mixed_dump])[0]
@@ -181,3 +208,17 @@ def test_the_analysis_takes_the_endpoints_from_the_child(
     monkeypatch.setattr(endpoints_ahead, "_read_here", never)
     forked = render_json(pipeline.report_data(pipeline.analyze([dump], [config])))
     assert forked == serial
+
+    # A child slow enough to wait for: this process reads the endpoints while waiting.
+    monkeypatch.setattr(yaml_ahead, "_seconds_left", lambda *_: 60.0)
+    monkeypatch.setattr(yaml_channel.Reader, "ready", lambda _: False)
+    read_here: list[bool] = []
+    original = endpoints_ahead._read_section
+
+    def counted(claim: Any) -> Any:
+        read_here.append(True)
+        return original(claim)
+
+    monkeypatch.setattr(endpoints_ahead, "_read_section", counted)
+    waited = render_json(pipeline.report_data(pipeline.analyze([dump], [config])))
+    assert waited == serial and read_here == [True]
