@@ -231,18 +231,26 @@ def analyze(
 
     Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on bad input.
     """
-    from analyzer.checks.model import Severity
-    from analyzer.checks.runner import Settings, parse_severities, parse_suppressions
-    from analyzer.pipeline import analyze as run_analysis
-    from analyzer.pipeline import report_data
-    from analyzer.report.formats import OutputFormat
+    from analyzer.load.yaml_ahead import read_ahead_for
 
     pairs = pair_formats(formats, outputs)
-    settings = Settings(
-        severities=parse_severities(severities), suppressions=parse_suppressions(suppress)
-    )
-    progress = progress_printer()
-    analysis = run_analysis(dumps, configs, namespace, settings, progress)
+    # The YAML's process starts first: it parses while this one imports the analysis.
+    ahead = read_ahead_for(configs, dumps)
+    try:
+        from analyzer.checks.model import Severity
+        from analyzer.checks.runner import Settings, parse_severities, parse_suppressions
+        from analyzer.pipeline import analyze as run_analysis
+        from analyzer.pipeline import report_data
+        from analyzer.report.formats import OutputFormat
+
+        settings = Settings(
+            severities=parse_severities(severities), suppressions=parse_suppressions(suppress)
+        )
+        progress = progress_printer()
+        analysis = run_analysis(dumps, configs, namespace, settings, progress, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()  # done already, unless the analysis stopped early
     data = report_data(analysis)
     if redact:
         from analyzer.redact import redact_report

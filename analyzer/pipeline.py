@@ -19,10 +19,10 @@ from analyzer.attribution.model import Attribution, Resource, source_record
 from analyzer.checks.model import Finding
 from analyzer.checks.runner import Settings, run_checks
 from analyzer.load.envoy import load_proxies
-from analyzer.load.istio import DEFAULT_MAX_FILE_BYTES, load_istio_pending
+from analyzer.load.istio import load_istio_pending
 from analyzer.load.namespaces import with_default_namespace
 from analyzer.load.source import gc_paused
-from analyzer.load.yaml_ahead import read_ahead
+from analyzer.load.yaml_ahead import YamlAhead, read_ahead_for
 from analyzer.model.istio import IstioConfig
 from analyzer.report.schema_version import SCHEMA_VERSION
 
@@ -50,14 +50,17 @@ def analyze(
     namespace: str = "",
     settings: Settings | None = None,
     progress: Progress = _quiet,
+    ahead: YamlAhead | None = None,
 ) -> Analysis:
-    """Load the captures and YAML, attribute every resource, run the checks."""
+    """Load the captures and YAML, attribute every resource, run the checks.
+
+    ``ahead`` is the process ``read_ahead_for(configs, dumps)`` started (the CLI starts it
+    before importing this module); one is started here when not given, and closed here.
+    """
     # The YAML is parsed in a second process while this one loads the captures; the capture's
     # endpoints, which nothing needs before the checks, are read by whichever process has time.
-    ahead = None
-    if configs:
-        dump = dumps[0] if len(dumps) == 1 else None
-        ahead = read_ahead(list(configs), DEFAULT_MAX_FILE_BYTES, dump=dump)
+    if ahead is None:
+        ahead = read_ahead_for(configs, dumps)
     endpoints_ahead = ahead.endpoints if ahead is not None else None
     try:
         progress(f"reading {len(dumps)} capture(s)")

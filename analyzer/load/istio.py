@@ -24,6 +24,7 @@ from analyzer.load.istio_validate import validate
 from analyzer.load.source import gc_paused
 from analyzer.load.yaml_doc import Document, Parsed, Scope
 from analyzer.load.yaml_files import (
+    DEFAULT_MAX_FILE_BYTES,
     ENVOY_DUMP,
     read_yaml_text,
     walk_yaml_files,
@@ -46,9 +47,6 @@ from analyzer.model.istio import (
 
 if TYPE_CHECKING:
     from analyzer.load.yaml_ahead import YamlAhead
-
-DEFAULT_MAX_FILE_BYTES: Final = 512 * 1024 * 1024
-"""Largest input file read by default; a 10,000-service mesh renders to about 60 MB."""
 
 _ISTIO_VERSIONS: Final = frozenset({"v1alpha3", "v1beta1", "v1"})
 _ANY_VERSION: Final[frozenset[str]] = frozenset()

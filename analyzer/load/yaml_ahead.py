@@ -26,11 +26,9 @@ import pickle
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from analyzer.errors import InputError
-from analyzer.load.endpoints_ahead import EndpointsAhead
-from analyzer.load.istio_validate import validate
 from analyzer.load.source import gc_paused
 from analyzer.load.yaml_channel import (
     DOCUMENTS,
@@ -49,8 +47,12 @@ from analyzer.load.yaml_channel import (
     open_channel,
 )
 from analyzer.load.yaml_doc import Document
+from analyzer.load.yaml_files import DEFAULT_MAX_FILE_BYTES
 from analyzer.load.yaml_lines import BlockLines
 from analyzer.model.istio import IstioObject, SchemaProblem
+
+if TYPE_CHECKING:
+    from analyzer.load.endpoints_ahead import EndpointsAhead
 
 MIN_BYTES: Final = 1024 * 1024
 """Smallest YAML input worth a second process: below it the fork costs more than it saves."""
@@ -66,9 +68,11 @@ class YamlAhead:
         self._reader = reader
         self._took = False
         self._blocks: dict[tuple[str, int], BlockLines] = {}
-        self.endpoints = None
+        self.endpoints: EndpointsAhead | None = None
         """The child's offer to read ``dump``'s endpoints section; None when not asked."""
         if dump is not None and claims is not None:
+            from analyzer.load.endpoints_ahead import EndpointsAhead
+
             self.endpoints = EndpointsAhead(dump, claims, self._endpoints)
 
     def _endpoints(self) -> bytes | None:
@@ -137,6 +141,8 @@ class YamlAhead:
     ) -> list[SchemaProblem]:
         """``problems`` with the schema problems of each deferred (place, object) put in at
         its place: as the child found them, or found here when the child could not."""
+        from analyzer.load.istio_validate import validate
+
         found = self._validated(deferred)
         merged: list[SchemaProblem] = []
         last = 0
@@ -215,6 +221,15 @@ def _unpickled(data: memoryview) -> Any:
         return pickle.loads(data)
     except Exception:
         return None
+
+
+def read_ahead_for(configs: Sequence[str], dumps: Sequence[str]) -> YamlAhead | None:
+    """``read_ahead`` for ``meshlens analyze``: the YAML under ``configs`` and, with one
+    capture, that capture's endpoints section. Cheap to import: the CLI starts it first."""
+    if not configs:
+        return None
+    dump = dumps[0] if len(dumps) == 1 else None
+    return read_ahead(list(configs), DEFAULT_MAX_FILE_BYTES, dump=dump)
 
 
 def read_ahead(

@@ -9,6 +9,9 @@ from typing import Final
 
 from analyzer.errors import InputError
 
+DEFAULT_MAX_FILE_BYTES: Final = 512 * 1024 * 1024
+"""Largest input file read by default; a 10,000-service mesh renders to about 60 MB."""
+
 YAML_SUFFIXES: Final = (".yaml", ".yml", ".json")
 """Files picked up when walking a directory (JSON is YAML)."""
 

@@ -204,7 +204,7 @@ def test_the_analysis_takes_the_endpoints_from_the_child(
     def never(*_: Any) -> None:
         raise AssertionError("read here, not by the child")
 
-    monkeypatch.setattr(pipeline, "read_ahead", always)
+    monkeypatch.setattr(yaml_ahead, "read_ahead", always)
     monkeypatch.setattr(endpoints_ahead, "_read_here", never)
     forked = render_json(pipeline.report_data(pipeline.analyze([dump], [config])))
     assert forked == serial

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from analyzer.errors import InputError
-from analyzer.load import yaml_ahead, yaml_ahead_child, yaml_channel
+from analyzer.load import istio_validate, yaml_ahead, yaml_ahead_child, yaml_channel
 from analyzer.load.istio import DEFAULT_MAX_FILE_BYTES, load_istio, load_istio_pending
 from analyzer.load.yaml_ahead import YamlAhead, read_ahead
 from analyzer.model.istio import IstioConfig
@@ -372,7 +372,7 @@ def test_the_child_checks_the_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
     def not_here(*_: Any) -> None:
         raise AssertionError("validated in the parent")
 
-    monkeypatch.setattr(yaml_ahead, "validate", not_here)  # after the fork: the parent only
+    monkeypatch.setattr(istio_validate, "validate", not_here)  # after the fork: the parent only
     try:
         forked = load_istio([str(FIXTURES)], ahead=ahead)
     finally:
@@ -465,7 +465,7 @@ def test_the_analysis_reports_the_same_through_the_child(
         started.append(ahead)
         return ahead
 
-    monkeypatch.setattr(pipeline, "read_ahead", always)
+    monkeypatch.setattr(yaml_ahead, "read_ahead", always)
     forked = render_json(pipeline.report_data(pipeline.analyze([dump], [config])))
     assert started  # the child did the parsing
     assert forked == serial
