@@ -159,7 +159,8 @@ def objects_to_validate(
 
     ``yaml_ahead``'s child validates them while this process goes on with the capture.
     """
-    return [obj for _, obj in _load(paths, max_file_bytes, parsed, defer=True).deferred or ()]
+    loader = _load(paths, max_file_bytes, parsed, defer=True, validated_only=True)
+    return [obj for _, obj in loader.deferred or ()]
 
 
 def _load(
@@ -168,10 +169,12 @@ def _load(
     parsed: Parsed | None,
     *,
     defer: bool,
+    validated_only: bool = False,
 ) -> _Loader:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     loader = _Loader(max_file_bytes, parsed, deferred=[] if defer else None)
+    loader.validated_only = validated_only
     # The YAML becomes millions of dicts and lists but no reference cycles (a self-referencing
     # alias is refused); with the collector paused a 20 MB load is about a third faster.
     with gc_paused():
@@ -198,6 +201,8 @@ class _Loader:
     skipped: list[SkippedInput] = field(default_factory=list)
     problems: list[SchemaProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    validated_only: bool = False
+    """Build only the objects that are validated (``objects_to_validate``)."""
 
     def load_directory(self, directory: str) -> None:
         files = walk_yaml_files(directory)
@@ -312,6 +317,8 @@ class _Loader:
             served = ", ".join(sorted(versions))
             reason = f"{api_version} is not a served version of {kind} (expected {served})"
             self._skip(scope, path, kind, reason)
+            return
+        if self.validated_only and (group == GATEWAY_API or kind in WORKLOAD_KINDS):
             return
         obj = _build_object(scope, path, group, version, kind, self.problems)
         if obj is None:
