@@ -140,7 +140,7 @@ def load_istio_pending(
     """``load_istio``, except that with ``ahead`` the schema problems its process is still
     finding are left to the PendingSchema: attribution does not need them, and meanwhile the
     other process finishes them."""
-    loader = _load(paths, max_file_bytes, ahead, defer=ahead is not None)
+    loader = _load(paths, _Loader(max_file_bytes, ahead, [] if ahead is not None else None))
     config = IstioConfig(
         objects=tuple(loader.objects),
         skipped=tuple(loader.skipped),
@@ -159,22 +159,13 @@ def objects_to_validate(
 
     ``yaml_ahead``'s child validates them while this process goes on with the capture.
     """
-    loader = _load(paths, max_file_bytes, parsed, defer=True, validated_only=True)
+    loader = _load(paths, _Loader(max_file_bytes, parsed, [], validated_only=True))
     return [obj for _, obj in loader.deferred or ()]
 
 
-def _load(
-    paths: Sequence[str | os.PathLike[str]],
-    max_file_bytes: int,
-    parsed: Parsed | None,
-    *,
-    defer: bool,
-    validated_only: bool = False,
-) -> _Loader:
+def _load(paths: Sequence[str | os.PathLike[str]], loader: _Loader) -> _Loader:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    loader = _Loader(max_file_bytes, parsed, deferred=[] if defer else None)
-    loader.validated_only = validated_only
     # The YAML becomes millions of dicts and lists but no reference cycles (a self-referencing
     # alias is refused); with the collector paused a 20 MB load is about a third faster.
     with gc_paused():
@@ -201,8 +192,7 @@ class _Loader:
     skipped: list[SkippedInput] = field(default_factory=list)
     problems: list[SchemaProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
-    validated_only: bool = False
-    """Build only the objects that are validated (``objects_to_validate``)."""
+    validated_only: bool = False  # build only the objects validated (``objects_to_validate``)
 
     def load_directory(self, directory: str) -> None:
         files = walk_yaml_files(directory)
