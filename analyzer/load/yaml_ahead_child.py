@@ -20,8 +20,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from analyzer.errors import InputError
-from analyzer.load.endpoints_ahead import answer_claim, claim_ready
-from analyzer.load.istio_validate import validate
 from analyzer.load.istio_yaml import document_chunks
 from analyzer.load.yaml_channel import (
     DOCUMENTS,
@@ -67,6 +65,9 @@ def send_all(
     # The parent now builds its objects: meanwhile, check the same objects against the schemas
     # (the documents were sent: the loader may now change their values) ...
     writer.send(SCHEMA, _schema_problems(paths, max_file_bytes, _Taken(parsed)))
+    # Imported only now: the parse above starts sooner without them.
+    from analyzer.load.endpoints_ahead import answer_claim, claim_ready
+
     if claims is not None and claim_ready(claims):  # ... the capture's endpoints ...
         writer.send(ENDPOINTS, answer_claim(claims))
         claims = None
@@ -147,6 +148,7 @@ def _schema_problems(paths: Sequence[str], max_file_bytes: int, parsed: Parsed) 
     """The SCHEMA message: the objects ``load_istio`` validates, checked here; empty when
     loading fails (the parent raises the same error, or validates itself)."""
     from analyzer.load.istio import objects_to_validate
+    from analyzer.load.istio_validate import validate
 
     try:
         objects = objects_to_validate(paths, max_file_bytes, parsed)
