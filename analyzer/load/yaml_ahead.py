@@ -9,7 +9,9 @@ the file itself, and builds objects from the first chunks while the child reads 
 Once the documents are sent, the child loads them as ``load_istio`` would and checks the objects
 against the schemas, sending back the problems found; then it looks up the lines the report
 will cite. This process takes both when it needs them, and meanwhile builds its own objects and
-attributes the capture's resources.
+attributes the capture's resources. With one capture, the child also offers to read its
+endpoints section (``endpoints_ahead``); this process takes the offer unless it would otherwise
+wait for the documents long enough to read the section itself.
 
 The result never depends on the child. A file the child could not parse fully, or any failure
 of the child itself, means this process reads that file (or what the child did not send of it)
