@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -64,8 +63,9 @@ class Claim:
     path: str
     stamp: FileStamp
     section: Section
-    endpoints_at: int
-    skipped_at: int
+    endpoints_at: int = -1
+    """Where the section's endpoints go in the capture's list (-1: not placed yet)."""
+    skipped_at: int = -1
 
 
 class EndpointsAhead:
@@ -117,7 +117,7 @@ class EndpointsAhead:
                         return None
         parsed = len(data) - (chosen[0].end - chosen[0].start)
         self._seconds_per_byte = (time.perf_counter() - began) / max(parsed, 1)
-        self._claim = Claim(path, stamp, chosen[0], -1, -1)
+        self._claim = Claim(path, stamp, chosen[0])
         self._placeholder = placeholder
         return {"configs": configs}
 
@@ -159,8 +159,9 @@ class EndpointsAhead:
         self._placeholder = None
 
     def drop(self) -> None:
-        """Forget the claim: the section is read here after all."""
+        """Forget the claim: the section is read here after all (the child reads nothing)."""
         self._claim = self._placeholder = None
+        self.close()
 
     def close(self, claim: bytes = b"") -> None:
         """Send ``claim`` (none: the child reads nothing) unless sent already, and close."""
@@ -181,8 +182,7 @@ class EndpointsAhead:
             return
         self.release()
         self._claim = None
-        found = self._here or _from_child(self._answer(), claim) or _read_here(claim)
-        endpoints, skipped = found
+        endpoints, skipped = self._here or _from_child(self._answer(), claim) or _read_here(claim)
         proxy.endpoints[claim.endpoints_at : claim.endpoints_at] = endpoints
         proxy.skipped[claim.skipped_at : claim.skipped_at] = skipped
 
@@ -211,7 +211,8 @@ def _read_here(claim: Claim) -> tuple[list[Endpoint], list[Skipped]]:
 
 
 def _read_section(claim: Claim) -> tuple[list[Endpoint], list[Skipped]]:
-    """Read and parse the claimed section; InputError when the file changed meanwhile."""
+    """Read and parse the claimed section; InputError when the file changed before or while
+    it was read."""
     section = claim.section
     try:
         with open(claim.path, "rb") as handle:
@@ -219,7 +220,7 @@ def _read_section(claim: Claim) -> tuple[list[Endpoint], list[Skipped]]:
             data = os.pread(handle.fileno(), section.end - section.start, section.start)
     except OSError:
         same = False
-    if not same:
+    if not same or file_stamp(claim.path) != claim.stamp:
         raise InputError(claim.path, "changed while being read; capture it again or copy it first")
     with gc_paused():
         value = orjson.loads(data)
@@ -235,11 +236,6 @@ def _endpoints_of(path: str, value: Any) -> tuple[list[Endpoint], list[Skipped]]
     return capture.endpoints, capture.skipped
 
 
-def claim_ready(claims: int) -> bool:
-    """Whether the parent has sent its claim (or closed the pipe) already."""
-    return bool(select.select([claims], [], [], 0)[0])
-
-
 def answer_claim(claims: int) -> bytes:
     """The child's answer to the parent's claim (waiting for it); empty when it has none."""
     try:
@@ -250,9 +246,7 @@ def answer_claim(claims: int) -> bytes:
         if not chunks:
             return b""
         path, stamp, section = pickle.loads(b"".join(chunks))
-        endpoints, skipped = _read_section(Claim(path, stamp, section, -1, -1))
-        if file_stamp(path) != stamp:
-            return b""
+        endpoints, skipped = _read_section(Claim(path, stamp, section))
         rows = [tuple(getattr(e, name) for name in _FIELDS) for e in endpoints]
         reasons = [(s.what, s.reason) for s in skipped]
         return pickle.dumps((stamp, section, rows, reasons), protocol=pickle.HIGHEST_PROTOCOL)

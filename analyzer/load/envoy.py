@@ -72,13 +72,12 @@ def load_capture(path: str, endpoints_ahead: EndpointsAhead | None = None) -> Ca
         if split is not None and looks_camel(split):  # converted whole, below
             endpoints_ahead.drop()
             split = None
-    documents = [split] if split is not None else parse_document(path, data, skipped_lines)
+    documents = [] if split is not None else parse_document(path, data, skipped_lines)
     del data
     capture = Capture(path)
     with gc_paused():
         if split is not None and endpoints_ahead is not None:
             endpoints_ahead.dispatch(capture, split, dispatch_resource)
-            documents = []
         for document in documents:
             try:
                 value = to_snake(document) if looks_camel(document) else document

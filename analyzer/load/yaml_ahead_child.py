@@ -33,6 +33,7 @@ from analyzer.load.yaml_channel import (
     Writer,
     block_lines_of,
     encode_documents,
+    readable,
 )
 from analyzer.load.yaml_doc import Document, Parsed
 from analyzer.load.yaml_files import read_yaml_text, whole_file_reason
@@ -65,11 +66,8 @@ def send_all(
     # The parent now builds its objects: meanwhile, check the same objects against the schemas
     # (the documents were sent: the loader may now change their values) ...
     writer.send(SCHEMA, _schema_problems(paths, max_file_bytes, _Taken(parsed)))
-    # Imported only now: the parse above starts sooner without them.
-    from analyzer.load.endpoints_ahead import answer_claim, claim_ready
-
-    if claims is not None and claim_ready(claims):  # ... the capture's endpoints ...
-        writer.send(ENDPOINTS, answer_claim(claims))
+    if claims is not None and readable(claims):  # ... the capture's endpoints ...
+        _answer_claim(writer, claims)
         claims = None
     # ... then, while it attributes and checks, look up the lines the report will cite, which
     # costs the parent most of a second on a large mesh.
@@ -82,7 +80,14 @@ def send_all(
         looked_up[(path, block.span[0])] = lines
     writer.send(LINES, pickle.dumps(looked_up, protocol=pickle.HIGHEST_PROTOCOL))
     if claims is not None:  # the parent was still reading the capture: it is done by now
-        writer.send(ENDPOINTS, answer_claim(claims))
+        _answer_claim(writer, claims)
+
+
+def _answer_claim(writer: Writer, claims: int) -> None:
+    # Imported only when asked: the parse starts sooner without it.
+    from analyzer.load.endpoints_ahead import answer_claim
+
+    writer.send(ENDPOINTS, answer_claim(claims))
 
 
 def _send_file(

@@ -110,9 +110,7 @@ class Reader:
 
     def ready(self) -> bool:
         """Whether ``next`` would return at once (a message is waiting, or the child is gone)."""
-        if self._pipe is None:
-            return True
-        return bool(select.select([self._pipe], [], [], 0)[0])
+        return self._pipe is None or readable(self._pipe)
 
     def next_of(self, kind: int) -> Message | None:
         """The next message of ``kind``; one of another kind met before it is kept for a later
@@ -134,6 +132,11 @@ class Reader:
                     os.close(fd)
         self._pipe = self._data = None
         self._held.clear()
+
+
+def readable(fd: int) -> bool:
+    """Whether reading the pipe ``fd`` would return at once (data, or its writer has gone)."""
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 def encode_documents(documents: list[Document]) -> tuple[bytes, bytes]:
