@@ -56,13 +56,13 @@ def send_all(
     # This process only parses and exits: nothing it allocates is ever collected.
     gc.disable()
     parsed: dict[str, tuple[str, Iterable[Document]] | InputError] = {}
-    blocks: list[tuple[str, BlockLines, Any]] = []
+    blocks: list[tuple[str, BlockLines]] = []
     for path in files:
         documents = _send_file(writer, path, max_file_bytes, parsed)
         for doc in documents:
             block = block_lines_of(doc)
             if block is not None:
-                blocks.append((path, block, doc.value))
+                blocks.append((path, block))
     # The parent now builds its objects: meanwhile, check the same objects against the schemas
     # (the documents were sent: the loader may now change their values) ...
     writer.send(SCHEMA, _schema_problems(paths, max_file_bytes, _Taken(parsed)))
@@ -72,9 +72,9 @@ def send_all(
     # ... then, while it attributes and checks, look up the lines the report will cite, which
     # costs the parent most of a second on a large mesh.
     looked_up = {}
-    for path, block, value in blocks:
+    for path, block in blocks:
         try:
-            lines = {rule: block.get(rule) for rule in _cited_rules(value)}
+            lines = block.item_lines("spec", _LISTS, "match", _MATCHED, _KEYS)
         except (Exception, RecursionError):  # the parent meets the same, when asked
             continue
         looked_up[(path, block.span[0])] = lines
@@ -167,24 +167,8 @@ def _schema_problems(paths: Sequence[str], max_file_bytes: int, parsed: Parsed) 
         return b""
 
 
+# The paths attribution cites most: list items under ``spec`` (``spec.http[1]``), their matches,
+# and the traffic policy.
 _LISTS: Final = ("ports", "http", "tcp", "tls", "hosts", "subsets", "servers")
 _MATCHED: Final = ("http", "tcp", "tls")
-
-
-def _cited_rules(value: Any) -> Iterator[str]:
-    """The paths attribution cites most: list items under ``spec`` (``spec.http[1]``), their
-    matches, and the traffic policy."""
-    spec = value.get("spec")
-    if not isinstance(spec, dict):
-        return
-    for key in _LISTS:
-        items = spec.get(key)
-        if type(items) is not list:
-            continue
-        for index, item in enumerate(items):
-            yield f"spec.{key}[{index}]"
-            if key in _MATCHED and type(item) is dict and type(item.get("match")) is list:
-                for number in range(len(item["match"])):
-                    yield f"spec.{key}[{index}].match[{number}]"
-    if "trafficPolicy" in spec:
-        yield "spec.trafficPolicy"
+_KEYS: Final = ("trafficPolicy",)

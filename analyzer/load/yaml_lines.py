@@ -12,7 +12,7 @@ exact reader for the whole document once.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any, Final
 
 _UNSURE: Final = object()
@@ -109,6 +109,104 @@ class BlockLines(Mapping[str, int]):
     def __len__(self) -> int:
         return len(self._exact_lines())
 
+    def item_lines(
+        self,
+        parent: str,
+        lists: Iterable[str],
+        nested: str,
+        nested_in: Collection[str],
+        keys: Iterable[str],
+    ) -> dict[str, int | None]:
+        """The line of every item of each list ``parent.L`` (``spec.http[1]``), of every item
+        of the list ``nested`` in the items of the lists in ``nested_in``
+        (``spec.http[1].match[0]``), and of each key ``parent.K`` (``spec.trafficPolicy``):
+        one entry per such path in the value, each what ``get`` gives for it.
+
+        A report cites these most; one walk through the text finds them all, where asking
+        ``get`` path by path searches each from the top again. What the walk cannot place with
+        certainty is left to ``get``.
+        """
+        value = self._value.get(parent)
+        if type(value) is not dict:
+            return {}
+        walked = self._walk_items(parent, value, lists, nested, nested_in)
+        out: dict[str, int | None] = {}
+        for path in _item_paths(parent, value, lists, nested, nested_in, keys):
+            # Once a path sent ``get`` to the exact reader, its lines answer for the rest.
+            line = walked.get(path) if self._full is None else None
+            out[path] = self.get(path) if line is None else line
+        return out
+
+    def _walk_items(
+        self,
+        parent: str,
+        value: dict[str, Any],
+        lists: Iterable[str],
+        nested: str,
+        nested_in: Collection[str],
+    ) -> dict[str, int]:
+        """The lines ``item_lines`` can vouch for, found as ``_find`` finds each: the same
+        steps, taken once per collection instead of once per path."""
+        found: dict[str, int] = {}
+        for key in lists:
+            if type(value.get(key)) is list:
+                break
+        else:  # nothing to walk to
+            return found
+        text, start, end = self._text, self._start, self._end
+        if _ambiguous(self._value, parent):
+            return found
+        column = _column(text, start)
+        _, colon = self._key_offset(start, column, end, parent)
+        first = _nested_start(text, colon, end, column, False) if colon >= 0 else -1
+        if first < 0:
+            return found
+        end = _block_stop(text, first, end, False)
+        self._inside[parent] = (value, first, end)  # as ``_find`` records it: ``get`` goes on
+        column = _column(text, first)
+        for key in lists:
+            items = value.get(key)
+            if type(items) is not list or not items or _ambiguous(value, key):
+                continue
+            within = f"{parent}.{key}"
+            for index, content, list_end in self._items_of(column, first, end, key, len(items)):
+                path = f"{within}[{index}]"
+                found[path] = self._line_at(content)
+                item = items[index]
+                if key not in nested_in or type(item) is not dict or text[content] == "-":
+                    continue
+                inner = item.get(nested)
+                if type(inner) is not list or not inner or _ambiguous(item, nested):
+                    continue
+                item_end = _block_stop(text, content, list_end, False)
+                item_column = _column(text, content)
+                for number, at, _ in self._items_of(
+                    item_column, content, item_end, nested, len(inner)
+                ):
+                    found[f"{path}.{nested}[{number}]"] = self._line_at(at)
+        return found
+
+    def _items_of(
+        self, column: int, first: int, end: int, key: str, count: int
+    ) -> Iterator[tuple[int, int, int]]:
+        """(index, content offset, end of the list) of the first ``count`` items of the list
+        under ``key`` in the mapping at ``column`` whose first key is at ``first``."""
+        text = self._text
+        _, colon = self._key_offset(first, column, end, key)
+        dash = _nested_start(text, colon, end, column, True) if colon >= 0 else -1
+        if dash < 0:
+            return
+        list_end = _block_stop(text, dash, end, True)
+        dash_column = _column(text, dash)
+        for index in range(count):
+            if index:
+                dash = _next_dash(text, dash, dash_column, list_end)
+                if dash < 0:
+                    return
+            content = _item_content(text, dash, list_end)
+            if content >= 0:
+                yield index, content, list_end
+
     def _exact_lines(self) -> dict[str, int]:
         if self._full is None:
             self._full = self._exact()
@@ -151,18 +249,8 @@ class BlockLines(Mapping[str, int]):
                     return self._line_at(pos)
                 if type(value) not in (dict, list) or not value:
                     return None
-                # A nested block collection starts on a later line; anything else on the key's
-                # line (a flow collection, an anchor) is beyond this search.
-                eol = text.find("\n", colon, end)
-                after = text[colon + 1 : eol if eol >= 0 else end].strip()
-                if after and not after.startswith("#"):
-                    return _UNSURE
-                pos = _content(text, eol, end)
+                pos = _nested_start(text, colon, end, column, type(value) is list)
                 if pos < 0:
-                    return _UNSURE
-                nested = _column(text, pos)
-                is_list = type(value) is list
-                if (text[pos] == "-") != is_list or nested < column + (0 if is_list else 1):
                     return _UNSURE
             elif type(value) is list:
                 close = rest.find("]")
@@ -184,9 +272,7 @@ class BlockLines(Mapping[str, int]):
                     return _UNSURE  # a flow collection
             else:
                 return None
-            nested = _column(text, pos)
-            ends = _block_end(nested, type(value) is list).search(text, pos, end)
-            end = ends.start() if ends else end
+            end = _block_stop(text, pos, end, type(value) is list)
             self._inside[path[: len(path) - len(rest)].removesuffix(".")] = (value, pos, end)
 
     def _key_offset(self, first: int, column: int, end: int, key: str) -> tuple[int, int]:
@@ -213,21 +299,87 @@ class BlockLines(Mapping[str, int]):
         """Offset of the content of item ``index`` of the sequence whose first dash is ``first``."""
         text = self._text
         dash = first
-        needle = "\n" + " " * column + "-"
         for _ in range(index):
-            at = text.find(needle, dash + 1, end)
-            while at >= 0 and text[at + column + 2 : at + column + 3] not in _AFTER_DASH:
-                at = text.find(needle, at + 1, end)
-            if at < 0:
+            dash = _next_dash(text, dash, column, end)
+            if dash < 0:
                 return -1
-            dash = at + 1 + column
-        # The item's content: after the dash on the same line, or on the next content line.
-        after = dash + 1
-        while after < end and text[after] == " ":
-            after += 1
-        if after < end and text[after] not in "#\r\n":
-            return after
-        return _content(text, text.find("\n", after), end)
+        return _item_content(text, dash, end)
+
+
+def _nested_start(text: str, colon: int, end: int, column: int, is_list: bool) -> int:
+    """Offset of the first key or dash of the block collection that is the value of the key
+    whose colon is at ``colon`` (the key at ``column``); -1 when the value is not written as a
+    block collection below the key (a flow collection, an anchor on the key's line)."""
+    eol = text.find("\n", colon, end)
+    after = text[colon + 1 : eol if eol >= 0 else end].strip()
+    if after and not after.startswith("#"):
+        return -1
+    pos = _content(text, eol, end)
+    if pos < 0:
+        return -1
+    nested = _column(text, pos)
+    if (text[pos] == "-") != is_list or nested < column + (0 if is_list else 1):
+        return -1
+    return pos
+
+
+def _block_stop(text: str, first: int, end: int, is_list: bool) -> int:
+    """Where the block collection whose first key or dash is at ``first`` ends (within ``end``)."""
+    ends = _block_end(_column(text, first), is_list).search(text, first, end)
+    return ends.start() if ends else end
+
+
+def _next_dash(text: str, dash: int, column: int, end: int) -> int:
+    """Offset of the next item's dash after the one at ``dash`` (dashes at ``column``); -1."""
+    needle = "\n" + " " * column + "-"
+    at = text.find(needle, dash + 1, end)
+    while at >= 0 and text[at + column + 2 : at + column + 3] not in _AFTER_DASH:
+        at = text.find(needle, at + 1, end)
+    return at + 1 + column if at >= 0 else -1
+
+
+def _item_content(text: str, dash: int, end: int) -> int:
+    """Offset of an item's content: after its dash on the same line, or on the next content
+    line; -1 when there is none."""
+    after = dash + 1
+    while after < end and text[after] == " ":
+        after += 1
+    if after < end and text[after] not in "#\r\n":
+        return after
+    return _content(text, text.find("\n", after), end)
+
+
+def _item_paths(
+    parent: str,
+    value: dict[str, Any],
+    lists: Iterable[str],
+    nested: str,
+    nested_in: Collection[str],
+    keys: Iterable[str],
+) -> Iterator[str]:
+    """The paths ``BlockLines.item_lines`` answers for, in the order it lists them."""
+    for key in lists:
+        items = value.get(key)
+        if type(items) is not list:
+            continue
+        for index, item in enumerate(items):
+            yield f"{parent}.{key}[{index}]"
+            if key in nested_in and type(item) is dict and type(item.get(nested)) is list:
+                for number in range(len(item[nested])):
+                    yield f"{parent}.{key}[{index}].{nested}[{number}]"
+    for key in keys:
+        if key in value:
+            yield f"{parent}.{key}"
+
+
+def _ambiguous(mapping: dict[str, Any], key: str) -> bool:
+    """Whether a path through ``key`` of ``mapping`` could also start with another of its keys
+    (``a.b`` beside ``a``): ``_leading_key`` would refuse to choose."""
+    prefixes = (key + ".", key + "[")
+    for other in mapping:  # noqa: SIM110 (a loop: any() and its generator cost twice as much)
+        if other.startswith(prefixes):
+            return True
+    return False
 
 
 def _column(text: str, offset: int) -> int:
