@@ -12,7 +12,7 @@ exact reader for the whole document once.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Final
 
 _UNSURE: Final = object()
@@ -112,10 +112,10 @@ class BlockLines(Mapping[str, int]):
     def item_lines(
         self,
         parent: str,
-        lists: Iterable[str],
+        lists: Collection[str],
         nested: str,
         nested_in: Collection[str],
-        keys: Iterable[str],
+        keys: Collection[str],
     ) -> dict[str, int | None]:
         """The line of every item of each list ``parent.L`` (``spec.http[1]``), of every item
         of the list ``nested`` in the items of the lists in ``nested_in``
@@ -141,7 +141,7 @@ class BlockLines(Mapping[str, int]):
         self,
         parent: str,
         value: dict[str, Any],
-        lists: Iterable[str],
+        lists: Collection[str],
         nested: str,
         nested_in: Collection[str],
     ) -> dict[str, int]:
@@ -172,19 +172,25 @@ class BlockLines(Mapping[str, int]):
             for index, content, list_end in self._items_of(column, first, end, key, len(items)):
                 path = f"{within}[{index}]"
                 found[path] = self._line_at(content)
-                item = items[index]
-                if key not in nested_in or type(item) is not dict or text[content] == "-":
-                    continue
-                inner = item.get(nested)
-                if type(inner) is not list or not inner or _ambiguous(item, nested):
-                    continue
-                item_end = _block_stop(text, content, list_end, False)
-                item_column = _column(text, content)
-                for number, at, _ in self._items_of(
-                    item_column, content, item_end, nested, len(inner)
-                ):
-                    found[f"{path}.{nested}[{number}]"] = self._line_at(at)
+                if key in nested_in:
+                    self._walk_nested(items[index], content, list_end, nested, path, found)
         return found
+
+    def _walk_nested(
+        self, item: Any, content: int, list_end: int, nested: str, path: str, found: dict[str, int]
+    ) -> None:
+        """Add to ``found`` the lines of the items of the list ``nested`` in ``item``, the list
+        item at ``path`` whose content starts at ``content``."""
+        text = self._text
+        if type(item) is not dict or text[content] == "-":
+            return
+        inner = item.get(nested)
+        if type(inner) is not list or not inner or _ambiguous(item, nested):
+            return
+        item_end = _block_stop(text, content, list_end, False)
+        item_column = _column(text, content)
+        for number, at, _ in self._items_of(item_column, content, item_end, nested, len(inner)):
+            found[f"{path}.{nested}[{number}]"] = self._line_at(at)
 
     def _items_of(
         self, column: int, first: int, end: int, key: str, count: int
@@ -352,10 +358,10 @@ def _item_content(text: str, dash: int, end: int) -> int:
 def _item_paths(
     parent: str,
     value: dict[str, Any],
-    lists: Iterable[str],
+    lists: Collection[str],
     nested: str,
     nested_in: Collection[str],
-    keys: Iterable[str],
+    keys: Collection[str],
 ) -> Iterator[str]:
     """The paths ``BlockLines.item_lines`` answers for, in the order it lists them."""
     for key in lists:
