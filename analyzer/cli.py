@@ -9,7 +9,7 @@ import os
 
 import click
 
-from analyzer import __version__
+from analyzer import __version__, build_kind
 from analyzer.cli_support import (
     exit_now,
     find_object,
@@ -27,13 +27,25 @@ RESOURCE_TYPES = ("listener", "route", "cluster", "endpoint", "secret")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="meshlens")
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, _param, value: _print_version(ctx) if value else None,
+    help="Show the version (and whether the compiled build runs) and exit.",
+)
 def main() -> None:
     """Explain what Istio did to Envoy, offline.
 
     meshlens reads a proxy's config capture (Envoy admin /config_dump, or istioctl proxy-config
     output in JSON or YAML, optionally gzipped) and the Istio YAML meant to produce it.
     """
+
+
+def _print_version(ctx: click.Context) -> None:
+    click.echo(f"meshlens, version {__version__} ({build_kind()})")
+    ctx.exit()
 
 
 @main.command()

@@ -339,6 +339,13 @@ def probe_meshlens(ml: Meshlens, timeout: float) -> None:
     if res.returncode != 0:
         ml.usable = False
         ml.note = f"`meshlens --help` failed (exit {res.returncode}): {_tail(res.stderr)}"
+        return
+    # Which build runs (mypyc-compiled or pure Python) decides much of the analyze figures.
+    res = run_child(
+        [*ml.argv, "--version"], keep_stdout=True, timeout=timeout, env=ml.env, cwd=REPO
+    )
+    if res.returncode == 0 and res.stdout.strip():
+        ml.description += f" ({res.stdout.strip().rpartition('(')[2].rstrip(')')} build)"
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,13 @@ def test_help_lists_commands() -> None:
     assert "inventory" in result.stdout
 
 
+def test_version_says_which_build_runs() -> None:
+    # The tests run the editable install, which setup.py never compiles.
+    result = _run("--version")
+    assert result.returncode == 0
+    assert result.stdout == "meshlens, version 0.1.0 (pure Python)\n"
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

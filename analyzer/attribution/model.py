@@ -95,7 +95,9 @@ class Resource:
     type: ResourceType
     name: str
     status: str
-    obj: object = field(repr=False, compare=False)
+    # Any, not object: mypyc (setup.py) resolves a dataclass field's type by name in this
+    # module, where the builtin ``object`` is not found.
+    obj: Any = field(repr=False, compare=False)
     parent: str | None = None
     """Id of the enclosing resource (listener of a chain, route config of a vhost, ...)."""
 
