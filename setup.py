@@ -72,6 +72,7 @@ class OptionalBuildExt(build_ext):
     """
 
     def run(self) -> None:
+        self._remove_stale()
         try:
             super().run()
         except Exception as exc:  # compiler missing or failing: CCompilerError, PlatformError...
@@ -80,6 +81,15 @@ class OptionalBuildExt(build_ext):
                 built = self.get_ext_fullpath(extension.name)
                 if os.path.exists(built):
                     os.remove(built)
+
+    def _remove_stale(self) -> None:
+        """Drop extensions an earlier build left in the build folder that this one does not
+        make: the wheel packs that folder, and an extension shadows the module's source."""
+        wanted = {os.path.abspath(self.get_ext_fullpath(e.name)) for e in self.extensions}
+        for pattern in ("*.so", "analyzer/**/*.so", "*.pyd", "analyzer/**/*.pyd"):
+            for found in glob(os.path.join(self.build_lib, pattern), recursive=True):
+                if os.path.abspath(found) not in wanted:
+                    os.remove(found)
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})
