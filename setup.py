@@ -41,11 +41,15 @@ def _warn(message: str) -> None:
     print(f"meshlens: {message}; installing the pure-Python modules", file=sys.stderr)
 
 
+_BUILDS = frozenset({"bdist_wheel", "build", "build_ext", "install"})
+"""The commands that build modules. pip also runs this file for the metadata alone (``egg_info``,
+``dist_info``), and for an editable install ``editable_wheel``: none of them needs mypyc."""
+
+
 def _wanted() -> bool:
     if os.environ.get("MESHLENS_PURE_PYTHON", "") not in ("", "0"):
         return False
-    # setuptools' PEP 660 backend runs ``editable_wheel``; the legacy path runs ``develop``.
-    return not any(command in sys.argv for command in ("editable_wheel", "develop"))
+    return not _BUILDS.isdisjoint(sys.argv[1:])
 
 
 def _extensions() -> list[Any]:
