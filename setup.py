@@ -36,8 +36,9 @@ COMPILED = [
 ]
 """Modules mypyc compiles: what attribution and the checks spend their time in.
 
-Left out on purpose: ``model/istio.py`` and the YAML modules, whose objects cross the pipe from
-the YAML process pickled (a compiled class refuses ``object.__new__`` when unpickled), and
+Left out on purpose: ``model/istio.py``, whose objects cross the pipe from the YAML process
+pickled (a compiled class refuses ``object.__new__`` when unpickled; the YAML modules' documents
+cross it too, so they stay out as well), and
 ``load/istio.py`` and ``pipeline.py`` (mypyc looks up a dataclass field's type by name at import,
 and theirs are imported only for type checking). tests/test_compiled_build.py catches both."""
 
