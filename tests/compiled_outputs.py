@@ -34,7 +34,14 @@ def run_all(commands: list[list[str]]) -> dict[str, object]:
                 "error": error,
             }
         )
-    return {"package": analyzer.__file__, "compiled_module": vhosts.__file__, "results": results}
+    # ``--version`` tells the builds apart (it is meant to): answered apart from ``results``.
+    version = runner.invoke(main, ["--version"]).stdout
+    return {
+        "package": analyzer.__file__,
+        "compiled_module": vhosts.__file__,
+        "version": version,
+        "results": results,
+    }
 
 
 if __name__ == "__main__":

@@ -6,31 +6,20 @@ applied independently), never read back from the generator's own model or manife
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import defaultdict
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import orjson
 import pytest
 import yaml
 
-GEN_PATH = Path(__file__).resolve().parent.parent / "bench" / "generate_mesh.py"
+from tests.conftest import bench_generator
+
 N = 60  # > 50 so that the mesh spans two namespaces
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_generate_mesh", GEN_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = bench_generator()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ builds one: ``pip wheel .`` then ``pip install --no-deps --target``). Without it
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 
 from analyzer.load.yaml_ahead import MIN_BYTES
-from tests.conftest import DUMPS, REPO, SHARED
+from tests.conftest import DUMPS, REPO, SHARED, bench_generator
 
 SCRIPT = Path(__file__).resolve().parent / "compiled_outputs.py"
 
@@ -96,13 +95,7 @@ def _upstream_commands() -> list[list[str]]:
 
 
 def _mesh_commands(tmp: Path) -> list[list[str]]:
-    spec = importlib.util.spec_from_file_location(
-        "bench_generate_mesh", REPO / "bench" / "generate_mesh.py"
-    )
-    assert spec is not None and spec.loader is not None
-    generator = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = generator
-    spec.loader.exec_module(generator)
+    generator = bench_generator()
     mesh = tmp / "mesh"
     generator.generate(800, mesh, seed=3)
     dump, config = str(mesh / "config_dump.json"), str(mesh / "istio.yaml")
@@ -125,11 +118,8 @@ def test_compiled_build_answers_like_the_pure_modules(tmp_path: Path) -> None:
     assert pure["compiled_module"].endswith(".py")
     assert Path(built["package"]).parent == compiled / "analyzer"
     assert built["compiled_module"].endswith(".so"), "the build fell back to pure Python"
-    # ``--version`` tells them apart (it is meant to), so it is asked apart from the others.
-    assert _run(REPO, [["--version"]], tmp_path)["results"][0]["stdout"].endswith("(pure Python)\n")
-    assert _run(compiled, [["--version"]], tmp_path)["results"][0]["stdout"].endswith(
-        "(compiled)\n"
-    )
+    assert pure["version"].endswith("(pure Python)\n")
+    assert built["version"].endswith("(compiled)\n")
     assert len(pure["results"]) == len(built["results"]) == len(commands)
     for expected, found in zip(pure["results"], built["results"], strict=True):
         # Every command line is one that works: a usage error would compare nothing.
